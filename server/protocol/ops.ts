@@ -1,0 +1,127 @@
+import { type as textType } from "ot-text-unicode";
+import { z } from "zod";
+
+/** Block types a canvas may hold (mirrors the CHECK on blocks.type). */
+export const BLOCK_TYPES = ["text", "heading", "todo", "code", "quote", "divider"] as const;
+export const MAX_OPS_PER_REQUEST = 50;
+export const MAX_CONTENT_CHARS = 100_000;
+
+const textOpComponent = z.union([
+  z.number().int().positive(),
+  z.string().min(1),
+  z.strictObject({ d: z.union([z.number().int().positive(), z.string().min(1)]) }),
+]);
+
+/** An `ot-text-unicode` op (MUT-5), checked by the type itself. */
+export const textOpSchema = z
+  .array(textOpComponent)
+  .min(1)
+  .max(10_000)
+  .superRefine((op, ctx) => {
+    try {
+      textType.checkOp(op);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `invalid text_op: ${(error as Error).message}` });
+    }
+  });
+
+const position = z
+  .strictObject({ after: z.uuid().nullish(), before: z.uuid().nullish() })
+  .transform((p) => ({ after: p.after ?? undefined, before: p.before ?? undefined }));
+
+/** One op as a client sends it (SPEC §2). Unknown fields are refused. */
+export const opSchema = z
+  .strictObject({
+    client_op_id: z.uuid(),
+    action: z.enum(["create", "update", "delete"]),
+    block_id: z.uuid(),
+    base_version: z.number().int().min(1).optional(),
+    type: z.enum(BLOCK_TYPES).optional(),
+    parent_id: z.uuid().nullable().optional(),
+    content: z.string().max(MAX_CONTENT_CHARS).optional(),
+    props: z.record(z.string().max(100), z.unknown()).optional(),
+    text_op: textOpSchema.optional(),
+    position: position.optional(),
+  })
+  .superRefine((op, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (op.action !== "create" && op.base_version === undefined) {
+      issue("base_version", `is required for ${op.action}`);
+    }
+    if (op.action === "create") {
+      if (op.type === undefined) issue("type", "is required for create");
+      if (op.text_op !== undefined) issue("text_op", "is not allowed for create (send content)");
+      if (op.base_version !== undefined) issue("base_version", "is not allowed for create");
+    }
+    if (op.action === "delete") {
+      for (const f of ["type", "parent_id", "content", "props", "text_op", "position"] as const) {
+        if (op[f] !== undefined) issue(f, "is not allowed for delete");
+      }
+    }
+    if (op.action === "update") {
+      if (op.text_op !== undefined && op.content !== undefined) issue("text_op", "cannot be sent with content");
+      const sets = ["type", "parent_id", "content", "props", "text_op", "position"] as const;
+      if (!sets.some((f) => op[f] !== undefined)) issue("action", "update changes nothing");
+    }
+    if (op.position && op.position.after && op.position.after === op.position.before) {
+      issue("position", "after and before must differ");
+    }
+    if (op.position && (op.position.after === op.block_id || op.position.before === op.block_id)) {
+      issue("position", "a block cannot be placed next to itself");
+    }
+    if (op.parent_id && op.parent_id === op.block_id) issue("parent_id", "a block cannot be its own parent");
+  });
+export type Op = z.infer<typeof opSchema>;
+
+export const opsSchema = z.array(z.unknown()).min(1).max(MAX_OPS_PER_REQUEST);
+
+export type OpStatus = "success" | "conflict" | "failed";
+
+export interface BlockJson {
+  block_id: string;
+  canvas_id: string;
+  parent_id: string | null;
+  type: (typeof BLOCK_TYPES)[number];
+  content: string;
+  props: Record<string, unknown>;
+  y_order: string;
+  version: number;
+  created_at: string;
+  created_by: string | null;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+export interface ConflictField {
+  field: "content" | "props" | "type" | "parent_id" | "position";
+  base: unknown;
+  theirs: unknown;
+  mine: unknown;
+}
+
+/** The per-op result (SPEC §2). */
+export interface OpResult {
+  client_op_id: string | null;
+  block_id: string | null;
+  status: OpStatus;
+  server_seq: number | null;
+  version: number | null;
+  block: BlockJson | null;
+  replayed?: boolean;
+  text_op?: unknown[];
+  conflict?: { reason: "stale_fields" | "deleted"; fields: ConflictField[] };
+  error?: { code: string; message: string };
+}
+
+/** The `op` event (RT-3) as broadcast and replayed. */
+export interface OpEvent {
+  type: "op";
+  server_seq: number;
+  prev_seq: number | null;
+  client_op_id: string;
+  user_id: string | null;
+  action: "create" | "update" | "delete";
+  block_id: string;
+  block: BlockJson | null;
+  text_op: unknown[] | null;
+}

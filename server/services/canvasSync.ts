@@ -1,0 +1,285 @@
+import type { TextOp } from "ot-text-unicode";
+import type { Database, SqlClient } from "../db/sql.js";
+import { DomainError } from "../domain/errors.js";
+import { type HistoryEntry, rebaseTextOp } from "../domain/textRebase.js";
+import type { RateRule } from "../env.js";
+import { type Op, type OpEvent, type OpResult, opSchema } from "../protocol/ops.js";
+
+/** What canvasSync needs of the bus port: publish after commit. */
+export interface Publisher {
+  publish(channel: string, message: string): Promise<void>;
+}
+
+/** The message published on `canvasChannel(id)` after each committed group. */
+export interface CanvasBusMessage {
+  canvas_id: string;
+  events: OpEvent[];
+}
+export const canvasChannel = (canvasId: string) => `canvas:${canvasId}`;
+
+export interface MutateRequest {
+  canvasId: string;
+  userId: string;
+  ops: readonly unknown[];
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export interface MutateResponse {
+  results: OpResult[];
+  /** MUT-7: the request was over the per-user limit; its ops failed `rate_limited`. */
+  rateLimited: boolean;
+  /** server_seq of the canvas's last applied op after this request committed. */
+  lastSeq: number | null;
+}
+
+export interface CanvasSyncOptions {
+  db: Database;
+  bus: Publisher;
+  /** MUT-7 limit per user (RATE_LIMITS.RPC). */
+  rpcRate: RateRule;
+  statementTimeoutMs: number;
+  /** Upper bound of ops in one group commit. */
+  maxBatchOps?: number;
+  onError?: (error: unknown, context: string) => void;
+}
+
+interface Pending {
+  request: MutateRequest;
+  valid: { index: number; op: Op }[];
+  results: (OpResult | null)[];
+  resolve: (response: MutateResponse) => void;
+  reject: (error: unknown) => void;
+}
+
+interface SqlRequest {
+  user_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  rate: RateRule | null;
+  rate_limited?: boolean;
+  ops: (Op & { text_rebase?: unknown })[];
+}
+
+interface BatchOut {
+  results: OpResult[][];
+  events: OpEvent[];
+  rate_limited: boolean[];
+  stopped_at?: [number, number];
+}
+
+interface TextContext {
+  block_id: string;
+  exists: boolean;
+  deleted?: boolean;
+  version?: number;
+  content?: string;
+  base_content?: string | null;
+  history?: HistoryEntry[];
+}
+
+function invalidResult(raw: unknown, message: string): OpResult {
+  const o = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
+  return {
+    client_op_id: str(o.client_op_id),
+    block_id: str(o.block_id),
+    status: "failed",
+    server_seq: null,
+    version: null,
+    block: null,
+    error: { code: "invalid_op", message },
+  };
+}
+
+/**
+ * The mutation service (SPEC §2): validates ops, group-commits the requests of one canvas in one
+ * transaction through `rpc_mutate_batch` / `rpc_upsert_block_atomic` (many ops, one WAL flush),
+ * acknowledges after COMMIT (MUT-1) and then publishes the committed events in server_seq order.
+ */
+export class CanvasSync {
+  private readonly queues = new Map<string, Pending[]>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly maxBatchOps: number;
+  private closed = false;
+
+  constructor(private readonly opts: CanvasSyncOptions) {
+    this.maxBatchOps = opts.maxBatchOps ?? 400;
+  }
+
+  /** Validates and commits one mutate request; resolves after its transaction committed. */
+  mutate(request: MutateRequest): Promise<MutateResponse> {
+    if (this.closed) return Promise.reject(new DomainError("unavailable", "shutting down"));
+    const results: (OpResult | null)[] = [];
+    const valid: Pending["valid"] = [];
+    request.ops.forEach((raw, index) => {
+      const parsed = opSchema.safeParse(raw);
+      if (parsed.success) {
+        valid.push({ index, op: parsed.data });
+        results.push(null);
+      } else {
+        const issue = parsed.error.issues[0]!;
+        const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+        results.push(invalidResult(raw, `${where}${issue.message}`));
+      }
+    });
+    if (valid.length === 0) {
+      return Promise.resolve({ results: results as OpResult[], rateLimited: false, lastSeq: null });
+    }
+    return new Promise<MutateResponse>((resolve, reject) => {
+      const queue = this.queues.get(request.canvasId) ?? [];
+      queue.push({ request, valid, results, resolve, reject });
+      this.queues.set(request.canvasId, queue);
+      if (!this.running.has(request.canvasId)) this.drain(request.canvasId);
+    });
+  }
+
+  /** Waits for every queued request to finish, then refuses new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private drain(canvasId: string): void {
+    const run = (async () => {
+      for (;;) {
+        const queue = this.queues.get(canvasId);
+        if (!queue || queue.length === 0) break;
+        let ops = 0;
+        let take = 0;
+        while (take < queue.length && (take === 0 || ops + queue[take]!.valid.length <= this.maxBatchOps)) {
+          ops += queue[take]!.valid.length;
+          take += 1;
+        }
+        const batch = queue.splice(0, take);
+        await this.commitGroup(canvasId, batch);
+      }
+      this.queues.delete(canvasId);
+      this.running.delete(canvasId);
+    })();
+    this.running.set(canvasId, run);
+  }
+
+  private async commitGroup(canvasId: string, batch: Pending[]): Promise<void> {
+    try {
+      const out = await this.runTransaction(canvasId, batch);
+      this.settle(batch, out);
+      await this.publish(canvasId, out.events);
+    } catch (error) {
+      if (batch.length > 1 && !(error instanceof DomainError)) {
+        // One request must not sink the others of its group: retry each on its own.
+        for (const pending of batch) await this.commitGroup(canvasId, [pending]);
+        return;
+      }
+      for (const pending of batch) pending.reject(error);
+    }
+  }
+
+  private settle(batch: Pending[], out: BatchOut): void {
+    const lastSeq = out.events.length > 0 ? out.events[out.events.length - 1]!.server_seq : null;
+    batch.forEach((pending, ri) => {
+      const sqlResults = out.results[ri] ?? [];
+      pending.valid.forEach(({ index }, k) => {
+        pending.results[index] = sqlResults[k] ?? null;
+      });
+      pending.resolve({
+        results: pending.results as OpResult[],
+        rateLimited: out.rate_limited[ri] ?? false,
+        lastSeq,
+      });
+    });
+  }
+
+  private async publish(canvasId: string, events: OpEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const message: CanvasBusMessage = { canvas_id: canvasId, events };
+    try {
+      await this.opts.bus.publish(canvasChannel(canvasId), JSON.stringify(message));
+    } catch (error) {
+      // Committed is committed: subscribers heal a missed publish from the op log (RT-4).
+      this.opts.onError?.(error, "publish");
+    }
+  }
+
+  private runTransaction(canvasId: string, batch: Pending[]): Promise<BatchOut> {
+    return this.opts.db.transaction(async (tx) => {
+      if (this.opts.db.kind === "postgres") {
+        await tx.query(`SET LOCAL statement_timeout = ${Math.trunc(this.opts.statementTimeoutMs)}`);
+      }
+      let requests: SqlRequest[] = batch.map((p) => ({
+        user_id: p.request.userId,
+        ip: p.request.ip ?? null,
+        user_agent: p.request.userAgent ?? null,
+        rate: this.opts.rpcRate,
+        ops: p.valid.map((v) => v.op),
+      }));
+      // Index of the first not-yet-processed request of `batch` in `requests`.
+      let offset = 0;
+      const total: BatchOut = { results: batch.map(() => []), events: [], rate_limited: [] };
+      for (;;) {
+        await this.prepareTextOps(tx, canvasId, requests);
+        const [row] = await tx.query<{ out: BatchOut }>("SELECT rpc_mutate_batch($1, $2::jsonb) AS out", [
+          canvasId,
+          JSON.stringify(requests),
+        ]);
+        const out = row!.out;
+        out.results.forEach((rs, i) => total.results[offset + i]!.push(...rs));
+        out.rate_limited.forEach((flag, i) => {
+          total.rate_limited[offset + i] = flag;
+        });
+        total.events.push(...out.events);
+        if (!out.stopped_at) return total;
+        // A text op's rebase went stale inside this group: fetch fresh context and go on from it.
+        const [ri, oi] = out.stopped_at;
+        requests = requests.slice(ri).map((r, i) =>
+          i === 0
+            ? { ...r, ops: r.ops.slice(oi), rate: null, rate_limited: out.rate_limited[ri] ?? false }
+            : r,
+        );
+        offset += ri;
+      }
+    });
+  }
+
+  /** MUT-5: transforms each text op over what was committed since its base (chained in order). */
+  private async prepareTextOps(tx: SqlClient, canvasId: string, requests: SqlRequest[]): Promise<void> {
+    const items = requests.flatMap((r) =>
+      r.ops.filter((op) => op.text_op).map((op) => ({ block_id: op.block_id, base_version: op.base_version })),
+    );
+    if (items.length === 0) return;
+    const [row] = await tx.query<{ ctx: TextContext[] }>("SELECT rpc_text_context($1, $2::jsonb) AS ctx", [
+      canvasId,
+      JSON.stringify(items),
+    ]);
+    const byBlock = new Map<string, { version: number; content: string; history: HistoryEntry[] }>();
+    let k = 0;
+    for (const request of requests) {
+      request.ops = request.ops.map((op) => {
+        if (!op.text_op) return op;
+        const ctx = row!.ctx[k++]!;
+        if (!ctx.exists || ctx.deleted) return op; // the database reports not_found / deleted
+        let state = byBlock.get(op.block_id);
+        if (!state) {
+          state = { version: ctx.version!, content: ctx.content!, history: [...ctx.history!] };
+          byBlock.set(op.block_id, state);
+        }
+        const outcome = rebaseTextOp({
+          op: op.text_op as TextOp,
+          baseVersion: op.base_version!,
+          version: state.version,
+          content: state.content,
+          baseContent: ctx.base_content ?? null,
+          history: [...ctx.history!, ...state.history.filter((h) => h.version > (ctx.version ?? 0))],
+        });
+        if (outcome.kind === "applied") {
+          state.version += 1;
+          state.content = outcome.content;
+          state.history.push({ version: state.version, text_op: outcome.textOp, content_set: false });
+          return { ...op, text_rebase: { version: outcome.version, text_op: outcome.textOp, content: outcome.content, mine: outcome.mine } };
+        }
+        if (outcome.kind === "blocked") return { ...op, text_rebase: { version: outcome.version, mine: outcome.mine } };
+        return { ...op, text_rebase: { version: outcome.version, error: outcome.message, error_code: outcome.code } };
+      });
+    }
+  }
+}
