@@ -16,7 +16,11 @@ export interface Bus {
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is live (or, with Redis down, registered for when it returns). */
   subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>>;
-  /** `cb` runs after the cross-process subscription came back from a loss (memory bus: never). */
+  /**
+   * `cb` runs once every channel is subscribed again after messages may have been missed: after
+   * the Redis subscriber connection came back from a loss, or connected late while channels were
+   * already subscribed. The engine then catches up from the op log. Memory bus: never.
+   */
   onReconnect(cb: () => void): () => void;
   /** False while cross-process delivery is impaired (Redis unreachable). */
   isHealthy(): boolean;
