@@ -47,7 +47,7 @@ const rateLimitsJson = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.enum(Object.keys(DEFAULT_RATE_LIMITS) as [RateLimitId, ...RateLimitId[]]), rateRuleSchema));
+  .pipe(z.partialRecord(z.enum(Object.keys(DEFAULT_RATE_LIMITS) as [RateLimitId, ...RateLimitId[]]), rateRuleSchema));
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),

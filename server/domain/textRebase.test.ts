@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { type TextOp, type as textType } from "ot-text-unicode";
 import { describe, expect, it } from "vitest";
-import { rebaseTextOp } from "./textRebase.js";
+import { rebaseTextOp } from "./textRebase";
 
 describe("rebaseTextOp", () => {
   it("MUT-5: a stale insert is transformed over the inserts committed since its base", () => {

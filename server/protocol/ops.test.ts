@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { opSchema } from "./ops.js";
+import { opSchema } from "./ops";
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 

@@ -1,9 +1,9 @@
 import type { TextOp } from "ot-text-unicode";
-import type { Database, SqlClient } from "../db/sql.js";
-import { DomainError } from "../domain/errors.js";
-import { type HistoryEntry, rebaseTextOp } from "../domain/textRebase.js";
-import type { RateRule } from "../env.js";
-import { type Op, type OpEvent, type OpResult, opSchema } from "../protocol/ops.js";
+import type { Database, SqlClient } from "../db/sql";
+import { DomainError } from "../domain/errors";
+import { type HistoryEntry, rebaseTextOp } from "../domain/textRebase";
+import type { RateRule } from "../env";
+import { type Op, type OpEvent, type OpResult, opSchema } from "../protocol/ops";
 
 /** What canvasSync needs of the bus port: publish after commit. */
 export interface Publisher {

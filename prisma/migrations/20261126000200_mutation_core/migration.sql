@@ -116,6 +116,11 @@ BEGIN
   ELSIF p_before IS NOT NULL AND p_after IS NULL THEN
     SELECT max(x.y_order) INTO a FROM blocks x
      WHERE x.canvas_id = p_canvas AND x.deleted_at IS NULL AND x.y_order < b AND x.block_id <> p_self;
+  ELSIF p_after IS NOT NULL AND p_before IS NOT NULL THEN
+    -- LEX-3: others may have inserted into this gap since the client looked: take the slot
+    -- right after `after`, so concurrent inserts into one gap get distinct keys.
+    SELECT least(b, min(x.y_order)) INTO b FROM blocks x
+     WHERE x.canvas_id = p_canvas AND x.deleted_at IS NULL AND x.y_order > a AND x.block_id <> p_self;
   ELSIF p_after IS NULL AND p_before IS NULL THEN
     SELECT max(x.y_order) INTO a FROM blocks x
      WHERE x.canvas_id = p_canvas AND x.deleted_at IS NULL AND x.block_id <> p_self;

@@ -1,0 +1,41 @@
+/**
+ * `npm run dev`: the API server (with reload, single-node unless DATABASE_URL / REDIS_URL are
+ * set) and the Next.js web app, side by side. Ctrl+C stops both.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { parseEnv } from "../server/env";
+
+const env = parseEnv();
+const root = path.resolve(import.meta.dirname, "..");
+const bin = (name: string) => path.join(root, "node_modules/.bin", name);
+const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
+
+const children: ChildProcess[] = [
+  spawn(bin("tsx"), ["watch", "--clear-screen=false", "server/main.ts"], { cwd: root, stdio: "inherit", env: process.env }),
+  spawn(bin("next"), ["dev", "--port", String(env.WEB_PORT), "--hostname", "127.0.0.1"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, NEXT_PUBLIC_API_URL: process.env.NEXT_PUBLIC_API_URL ?? apiUrl },
+  }),
+];
+
+console.log(`\nPOTENTIA (${env.mode} mode)\n  web app:    http://127.0.0.1:${env.WEB_PORT}\n  API server: ${apiUrl}  (${apiUrl}/health, ${apiUrl}/ready)\n`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+for (const child of children) {
+  child.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`a dev process exited (${code}); stopping`);
+      stop();
+    }
+    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(code ?? 0);
+  });
+}

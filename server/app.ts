@@ -1,0 +1,135 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { migrate } from "./db/migrate";
+import { createPgDatabase } from "./db/pgDatabase";
+import { createPgliteDatabase } from "./db/pgliteDatabase";
+import type { Database } from "./db/sql";
+import { vectorAvailable } from "./db/vector";
+import type { Env } from "./env";
+import { handleHealth } from "./http/health";
+import type { Logger } from "./observability/logger";
+import type { Bus } from "./ports/bus";
+import { MemoryBus } from "./ports/memoryBus";
+import { RedisBus } from "./ports/redisBus";
+import { CanvasSync } from "./services/canvasSync";
+
+export interface AppDeps {
+  env: Env;
+  db: Database;
+  bus: Bus;
+  canvasSync: CanvasSync;
+}
+
+export interface App {
+  deps: AppDeps;
+  server: Server;
+  /** The API's base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  /** Stops in reverse order of start; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every dependency from validated configuration, starts the HTTP
+ * server, and returns a `stop()` that drains and closes everything in reverse order.
+ */
+export async function startApp(env: Env, log: Logger): Promise<App> {
+  const stack: { name: string; close: () => Promise<void> }[] = [];
+  const started = Date.now();
+  try {
+    let db: Database;
+    if (env.DATABASE_URL) {
+      if (env.DATABASE_URL_DIRECT && env.DATABASE_URL_DIRECT !== env.DATABASE_URL) {
+        // Migrations are session-scoped work: never through PgBouncer (OPS-3).
+        const direct = createPgDatabase(env.DATABASE_URL_DIRECT, { max: 1, applicationName: "potentia-migrate" });
+        try {
+          await migrate(direct, { log: (line) => log.info(line) });
+        } finally {
+          await direct.close();
+        }
+      }
+      db = createPgDatabase(env.DATABASE_URL, {
+        max: env.DATABASE_POOL_SIZE,
+        statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+        applicationName: "potentia-api",
+      });
+      stack.push({ name: "db", close: () => db.close() });
+      if (!env.DATABASE_URL_DIRECT || env.DATABASE_URL_DIRECT === env.DATABASE_URL) {
+        await migrate(db, { log: (line) => log.info(line) });
+      }
+    } else {
+      const dir = path.resolve(env.DATA_DIR, "pglite");
+      db = await createPgliteDatabase(dir);
+      stack.push({ name: "db", close: () => db.close() });
+      await migrate(db, { log: (line) => log.info(line) });
+    }
+
+    const bus: Bus = env.REDIS_URL
+      ? new RedisBus({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX, logger: log.child({ port: "bus" }) })
+      : new MemoryBus();
+    stack.push({ name: "bus", close: () => bus.close() });
+
+    const canvasSync = new CanvasSync({
+      db,
+      bus,
+      rpcRate: env.RATE_LIMITS.RPC,
+      statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+      onError: (error, context) => log.error({ err: error, context }, "canvasSync error"),
+    });
+    stack.push({ name: "canvasSync", close: () => canvasSync.close() });
+
+    let draining = false;
+    const probe = {
+      draining: () => draining,
+      db: async () => (await db.query("SELECT 1 AS ok")).length === 1,
+      redis: () => (env.REDIS_URL ? Promise.resolve(bus.isHealthy()) : null),
+      vector: () => vectorAvailable(db),
+    };
+    const server = createServer((req, res) => {
+      handleHealth(req, res, probe)
+        .then((handled) => {
+          if (handled) return;
+          res.writeHead(404, { "content-type": "application/problem+json" });
+          res.end(JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, code: "not_found" }));
+        })
+        .catch((error) => {
+          log.error({ err: error }, "request failed");
+          if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
+          res.end(JSON.stringify({ type: "about:blank", title: "Internal Server Error", status: 500, code: "internal" }));
+        });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(env.API_PORT, env.HOST, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${port}`;
+    log.info({ url, mode: env.mode, db: db.kind, bus: bus.kind, ms: Date.now() - started }, "API server listening");
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        draining = true;
+        // Stop accepting, let in-flight requests finish, then close the rest in reverse order.
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        for (const part of stack.reverse()) {
+          try {
+            await part.close();
+          } catch (error) {
+            log.error({ err: error, part: part.name }, "error while stopping");
+          }
+        }
+        log.info("API server stopped");
+      })();
+      return stopping;
+    };
+    return { deps: { env, db, bus, canvasSync }, server, url, stop };
+  } catch (error) {
+    for (const part of stack.reverse()) await part.close().catch(() => {});
+    throw error;
+  }
+}
