@@ -5,8 +5,9 @@
  * another (its own mutex). Inside `transaction(fn)` use the `tx` handed to `fn`: a call to the
  * outer `query()` from inside would wait for the transaction to end, i.e. forever.
  *
- * Cold open measured on the 2-core dev machine: ~1.6–2.4 s for a fresh in-memory database
- * (initdb runs in WASM each time), ~1 s to reopen an existing data directory; `openMs` reports it.
+ * Cold open measured on the 2-core dev machine: ~1.7–3 s for a new database, in memory or in a
+ * new data directory (initdb runs in WASM; up to ~5 s under load), ~0.25 s to reopen an existing
+ * data directory; `openMs` reports it.
  */
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
