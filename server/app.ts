@@ -74,7 +74,6 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       db,
       bus,
       rpcRate: env.RATE_LIMITS.RPC,
-      statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
       onError: (error, context) => log.error({ err: error, context }, "canvasSync error"),
     });
     stack.push({ name: "canvasSync", close: () => canvasSync.close() });

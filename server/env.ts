@@ -92,7 +92,7 @@ export class ConfigError extends Error {
  * Parses the environment once (CMD-1). Throws `ConfigError` naming the first bad setting;
  * `main.ts` prints its message as one line and exits.
  */
-export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
   // Empty strings mean "unset", as in most .env tooling.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(cleaned);

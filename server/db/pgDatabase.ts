@@ -105,8 +105,8 @@ export function createPgDatabase(url: string, opts: PgDatabaseOptions = {}): PgD
         },
       };
       try {
-        await client.query("BEGIN");
-        if (timeout > 0) await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+        // One round trip: the simple protocol takes both statements at once.
+        await client.query(timeout > 0 ? `BEGIN; SET LOCAL statement_timeout = ${timeout}` : "BEGIN");
         const result = await fn(tx);
         finished = true;
         await client.query("COMMIT");

@@ -19,7 +19,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   db = t.db;
   bus = new MemoryBus();
-  sync = new CanvasSync({ db, bus, rpcRate: rate, statementTimeoutMs: 5_000 });
+  sync = new CanvasSync({ db, bus, rpcRate: rate });
   user = await seedUser(db);
 });
 
@@ -241,7 +241,7 @@ describe("canvasSync (MUT)", () => {
   });
 
   it("MUT-7: past the per-user limit, ops fail rate_limited and nothing applies", async () => {
-    const limited = new CanvasSync({ db, bus, rpcRate: { points: 2, duration: 60 }, statementTimeoutMs: 5_000 });
+    const limited = new CanvasSync({ db, bus, rpcRate: { points: 2, duration: 60 } });
     const other = await seedUser(db, "Limited");
     await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [canvas, other]);
     try {

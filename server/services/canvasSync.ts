@@ -38,7 +38,6 @@ export interface CanvasSyncOptions {
   bus: Publisher;
   /** MUT-7 limit per user (RATE_LIMITS.RPC). */
   rpcRate: RateRule;
-  statementTimeoutMs: number;
   /** Upper bound of ops in one group commit. */
   maxBatchOps?: number;
   onError?: (error: unknown, context: string) => void;
@@ -76,6 +75,14 @@ interface TextContext {
   content?: string;
   base_content?: string | null;
   history?: HistoryEntry[];
+}
+
+/** The database's "no such canvas" (potentia_lock_canvas) as a domain error; null for anything else. */
+function toDomainError(error: unknown): DomainError | null {
+  if (error instanceof DomainError) return error;
+  const e = error as { code?: string; hint?: string };
+  if (e?.code === "P0002" && e.hint === "canvas_not_found") return new DomainError("canvas_not_found");
+  return null;
 }
 
 function invalidResult(raw: unknown, message: string): OpResult {
@@ -160,18 +167,29 @@ export class CanvasSync {
     this.running.set(canvasId, run);
   }
 
-  private async commitGroup(canvasId: string, batch: Pending[]): Promise<void> {
+  /**
+   * Commits a group in "fast" mode (no per-op savepoints). Should anything in it raise, the
+   * transaction rolled back as a whole and the group runs again with a savepoint per op, where
+   * the failing op is logged as `failed` and the others apply (MUT-2).
+   */
+  private async commitGroup(canvasId: string, batch: Pending[], fast = true): Promise<void> {
     try {
-      const out = await this.runTransaction(canvasId, batch);
+      const out = await this.runTransaction(canvasId, batch, fast);
       this.settle(batch, out);
       await this.publish(canvasId, out.events);
     } catch (error) {
-      if (batch.length > 1 && !(error instanceof DomainError)) {
-        // One request must not sink the others of its group: retry each on its own.
-        for (const pending of batch) await this.commitGroup(canvasId, [pending]);
+      const mapped = toDomainError(error);
+      if (!mapped && fast) {
+        this.opts.onError?.(error, "group commit failed in fast mode; retrying with savepoints");
+        await this.commitGroup(canvasId, batch, false);
         return;
       }
-      for (const pending of batch) pending.reject(error);
+      if (!mapped && batch.length > 1) {
+        // One request must not sink the others of its group: retry each on its own.
+        for (const pending of batch) await this.commitGroup(canvasId, [pending], false);
+        return;
+      }
+      for (const pending of batch) pending.reject(mapped ?? error);
     }
   }
 
@@ -201,11 +219,9 @@ export class CanvasSync {
     }
   }
 
-  private runTransaction(canvasId: string, batch: Pending[]): Promise<BatchOut> {
+  private runTransaction(canvasId: string, batch: Pending[], fast: boolean): Promise<BatchOut> {
+    // The statement timeout (MUT-2) is the database port's: SET LOCAL with BEGIN.
     return this.opts.db.transaction(async (tx) => {
-      if (this.opts.db.kind === "postgres") {
-        await tx.query(`SET LOCAL statement_timeout = ${Math.trunc(this.opts.statementTimeoutMs)}`);
-      }
       let requests: SqlRequest[] = batch.map((p) => ({
         user_id: p.request.userId,
         ip: p.request.ip ?? null,
@@ -218,9 +234,10 @@ export class CanvasSync {
       const total: BatchOut = { results: batch.map(() => []), events: [], rate_limited: [] };
       for (;;) {
         await this.prepareTextOps(tx, canvasId, requests);
-        const [row] = await tx.query<{ out: BatchOut }>("SELECT rpc_mutate_batch($1, $2::jsonb) AS out", [
+        const [row] = await tx.query<{ out: BatchOut }>("SELECT rpc_mutate_batch($1, $2::jsonb, $3) AS out", [
           canvasId,
           JSON.stringify(requests),
+          fast,
         ]);
         const out = row!.out;
         out.results.forEach((rs, i) => total.results[offset + i]!.push(...rs));

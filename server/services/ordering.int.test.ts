@@ -22,8 +22,8 @@ beforeAll(async () => {
   // With server PostgreSQL, the second CanvasSync has its own pool: it stands for another API process.
   second = t.url ? createPgDatabase(t.url, { max: 4 }) : db;
   bus = new MemoryBus();
-  syncA = new CanvasSync({ db, bus, rpcRate: rate, statementTimeoutMs: 10_000 });
-  syncB = new CanvasSync({ db: second, bus, rpcRate: rate, statementTimeoutMs: 10_000 });
+  syncA = new CanvasSync({ db, bus, rpcRate: rate });
+  syncB = new CanvasSync({ db: second, bus, rpcRate: rate });
   user = await seedUser(db);
 });
 
@@ -80,7 +80,7 @@ describe("ordering (DB-3, LEX)", () => {
     // Four writers standing for four API processes, with small groups so that many
     // transactions of the same canvas overlap.
     const writers = [db, second, db, second].map(
-      (d) => new CanvasSync({ db: d, bus, rpcRate: rate, statementTimeoutMs: 10_000, maxBatchOps: 3 }),
+      (d) => new CanvasSync({ db: d, bus, rpcRate: rate, maxBatchOps: 3 }),
     );
     // Distinct users, so that nothing but the canvas itself orders their transactions.
     const users = await Promise.all(writers.map(() => seedUser(db)));

@@ -79,7 +79,7 @@ async function seed(db: Database, blocks: number) {
   ]);
   await db.query("INSERT INTO canvas (canvas_id, title, owner_id) VALUES ($1, 'bench', $2)", [canvas, user]);
   const ids = Array.from({ length: blocks }, () => randomUUID());
-  const sync = new CanvasSync({ db, bus: new MemoryBus(), rpcRate: { points: 1e9, duration: 60 }, statementTimeoutMs: 10_000 });
+  const sync = new CanvasSync({ db, bus: new MemoryBus(), rpcRate: { points: 1e9, duration: 60 } });
   await sync.mutate({
     canvasId: canvas,
     userId: user,
@@ -96,7 +96,7 @@ async function productScenario(db: Database, name: string, writers: number, hot:
   await bus.subscribe(`canvas:${canvas}`, (m) => {
     published += (JSON.parse(m) as { events: unknown[] }).events.length;
   });
-  const sync = new CanvasSync({ db, bus, rpcRate: { points: 1e9, duration: 60 }, statementTimeoutMs: 10_000 });
+  const sync = new CanvasSync({ db, bus, rpcRate: { points: 1e9, duration: 60 } });
   const versions = ids.map(() => 1);
   let failures = 0;
   const row = await run(name, writers, async (w) => {
@@ -123,6 +123,7 @@ async function productScenario(db: Database, name: string, writers: number, hot:
 /** Baseline: the same SQL shape as one op, as one bare transaction per op, no batching. */
 async function baselineScenario(url: string, name: string, writers: number): Promise<Row> {
   const pool = new pg.Pool({ connectionString: url, max: writers });
+  pool.on("error", () => {});
   const db = createPgDatabase(url, { max: 2 });
   const { user, canvas, ids } = await seed(db, writers);
   await db.close();
@@ -142,7 +143,7 @@ async function baselineScenario(url: string, name: string, writers: number): Pro
       const payload = JSON.stringify({ text_op: ["x"] });
       await client.query(
         `INSERT INTO block_operations (server_seq, canvas_id, block_id, client_op_id, user_id, action, status, version, payload, payload_hash, result)
-         VALUES ($1, $2, $3, $4, $5, 'update', 'success', $6, $7::jsonb, md5($7), '{}'::jsonb)`,
+         VALUES ($1, $2, $3, $4, $5, 'update', 'success', $6, $7::jsonb, md5($7::text), '{}'::jsonb)`,
         [seq, canvas, ids[w], randomUUID(), user, version, payload],
       );
       await client.query(

@@ -17,7 +17,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 export async function spawnServer(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server/main.ts")], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_PORT: "0", HOST: "127.0.0.1", ...env } as NodeJS.ProcessEnv,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_PORT: "0", HOST: "127.0.0.1", ...env } as unknown as NodeJS.ProcessEnv,
   });
   const lines: string[] = [];
   let stderr = "";
@@ -68,7 +68,7 @@ export async function spawnServer(env: Record<string, string | undefined>, timeo
 export async function runServerExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server/main.ts")], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as unknown as NodeJS.ProcessEnv,
   });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {

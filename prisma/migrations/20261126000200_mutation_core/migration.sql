@@ -34,11 +34,9 @@ CREATE OR REPLACE FUNCTION potentia_log_applied(
 ) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_prev bigint;
+  v_prev bigint := potentia_chain_advance(p_canvas, p_seq);
   v_result jsonb;
 BEGIN
-  SELECT last_seq INTO v_prev FROM canvas WHERE canvas_id = p_canvas;
-  UPDATE canvas SET last_seq = p_seq WHERE canvas_id = p_canvas;
   v_result := jsonb_build_object(
     'client_op_id', p_client_op, 'block_id', p_block, 'status', 'success', 'server_seq', p_seq,
     'version', p_version, 'block', p_block_json);
@@ -406,39 +404,74 @@ BEGIN
   RETURN jsonb_build_object('result', v_logged -> 'result', 'events', v_events || jsonb_build_array(v_logged -> 'event'));
 END $$;
 
--- MUT-7: counts one mutate request of p_user against `points` per `duration_s` seconds
--- (fixed windows). Returns true when the request is within the limit.
-CREATE OR REPLACE FUNCTION potentia_rate_take(p_user uuid, p_points integer, p_duration_s double precision)
-RETURNS boolean
+-- MUT-7: counts `p_cost` mutate requests of p_user in the current fixed window of
+-- `p_duration_s` seconds and returns the window's count after them.
+CREATE OR REPLACE FUNCTION potentia_rate_take(p_user uuid, p_duration_s double precision, p_cost integer)
+RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
   v_window timestamptz := to_timestamp(floor(extract(epoch FROM clock_timestamp()) / p_duration_s) * p_duration_s);
   v_count integer;
 BEGIN
-  INSERT INTO rpc_rate_limits AS r (user_id, window_start, count) VALUES (p_user, v_window, 1)
-  ON CONFLICT (user_id, window_start) DO UPDATE SET count = r.count + 1
+  INSERT INTO rpc_rate_limits AS r (user_id, window_start, count) VALUES (p_user, v_window, p_cost)
+  ON CONFLICT (user_id, window_start) DO UPDATE SET count = r.count + p_cost
   RETURNING r.count INTO v_count;
-  RETURN v_count <= p_points;
+  RETURN v_count;
 END $$;
 
 -- Locks the canvas row for the rest of the transaction (DB-3) and returns its last applied
--- server_seq; raises 'canvas_not_found' for a missing or deleted canvas.
+-- server_seq; raises 'canvas_not_found' for a missing or deleted canvas. The lock and the
+-- prev_seq chain head are kept in transaction-local settings, so that the ops of a group
+-- commit neither re-lock nor rewrite the canvas row once per op (potentia_chain_flush writes
+-- the head back once).
 CREATE OR REPLACE FUNCTION potentia_lock_canvas(p_canvas uuid) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   v_last bigint;
 BEGIN
+  IF current_setting('potentia.locked_canvas', true) = p_canvas::text THEN
+    RETURN nullif(current_setting('potentia.last_seq', true), '')::bigint;
+  END IF;
   SELECT last_seq INTO v_last FROM canvas WHERE canvas_id = p_canvas AND deleted_at IS NULL FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'canvas % not found', p_canvas USING ERRCODE = 'P0002', HINT = 'canvas_not_found';
   END IF;
+  PERFORM set_config('potentia.locked_canvas', p_canvas::text, true),
+          set_config('potentia.last_seq', coalesce(v_last::text, ''), true),
+          set_config('potentia.flushed_seq', coalesce(v_last::text, ''), true);
   RETURN v_last;
+END $$;
+
+-- The prev_seq of an op taking `p_seq` now; advances the chain head (RT-3).
+CREATE OR REPLACE FUNCTION potentia_chain_advance(p_canvas uuid, p_seq bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_prev bigint := potentia_lock_canvas(p_canvas);
+BEGIN
+  PERFORM set_config('potentia.last_seq', p_seq::text, true);
+  RETURN v_prev;
+END $$;
+
+-- Writes the chain head back to the canvas row when it moved.
+CREATE OR REPLACE FUNCTION potentia_chain_flush(p_canvas uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_head text := current_setting('potentia.last_seq', true);
+BEGIN
+  IF current_setting('potentia.locked_canvas', true) = p_canvas::text
+     AND v_head IS DISTINCT FROM current_setting('potentia.flushed_seq', true) THEN
+    UPDATE canvas SET last_seq = nullif(v_head, '')::bigint, updated_at = now() WHERE canvas_id = p_canvas;
+    PERFORM set_config('potentia.flushed_seq', v_head, true);
+  END IF;
 END $$;
 
 -- MUT-2: one whole op — canvas lock, idempotency (MUT-3), server_seq before the write, row
 -- lock, field-level version check (MUT-4), write, op-log row, audit row — with a failure path:
 -- any error inside rolls the op's own work back to a savepoint and logs it as `failed`.
--- p_ctx: { ip, user_agent, rate_limited }. Returns { result, events } or { rebase_needed }.
+-- p_ctx: { ip, user_agent, rate_limited, fast }. `fast` (used by rpc_mutate_batch) skips the
+-- per-op savepoint: an error then aborts the whole transaction and the caller re-runs the group
+-- without `fast`, so the failure path is the same, only paid for when something fails.
+-- Returns { result, events } or { rebase_needed }.
 CREATE OR REPLACE FUNCTION rpc_upsert_block_atomic(p_canvas_id uuid, p_user_id uuid, p_op jsonb, p_ctx jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -462,14 +495,12 @@ BEGIN
     v_client_op := (p_op ->> 'client_op_id')::uuid;
     v_block_id := (p_op ->> 'block_id')::uuid;
   EXCEPTION WHEN invalid_text_representation THEN
-    RETURN jsonb_build_object('result', jsonb_build_object('client_op_id', p_op -> 'client_op_id',
-      'block_id', p_op -> 'block_id', 'status', 'failed', 'server_seq', NULL, 'version', NULL, 'block', NULL,
-      'error', jsonb_build_object('code', 'invalid_op', 'message', 'client_op_id and block_id must be UUIDs')));
+    v_client_op := NULL;
   END;
   IF v_client_op IS NULL OR v_block_id IS NULL OR v_action IS NULL OR v_action NOT IN ('create', 'update', 'delete') THEN
-    RETURN jsonb_build_object('result', jsonb_build_object('client_op_id', v_client_op, 'block_id', v_block_id,
-      'status', 'failed', 'server_seq', NULL, 'version', NULL, 'block', NULL,
-      'error', jsonb_build_object('code', 'invalid_op', 'message', 'client_op_id, block_id and action are required')));
+    RETURN jsonb_build_object('result', jsonb_build_object('client_op_id', p_op -> 'client_op_id',
+      'block_id', p_op -> 'block_id', 'status', 'failed', 'server_seq', NULL, 'version', NULL, 'block', NULL,
+      'error', jsonb_build_object('code', 'invalid_op', 'message', 'client_op_id and block_id (UUIDs) and action are required')));
   END IF;
 
   -- MUT-3: the same (client_op_id, block_id) returns the first result and applies nothing.
@@ -499,6 +530,11 @@ BEGIN
       (p_op ->> 'base_version')::integer, v_payload, 'failed', NULL, NULL, NULL,
       jsonb_build_object('code', 'rate_limited', 'message', 'too many mutate requests; retry later'));
     v_out := jsonb_build_object('result', v_result);
+  ELSIF coalesce((p_ctx ->> 'fast')::boolean, false) THEN
+    v_out := potentia_apply_op(p_canvas_id, p_user_id, p_op, v_payload);
+    IF v_out ? 'rebase_needed' THEN
+      RETURN v_out;
+    END IF;
   ELSE
     BEGIN
       v_out := potentia_apply_op(p_canvas_id, p_user_id, p_op, v_payload);
@@ -531,14 +567,20 @@ BEGIN
           p_ctx ->> 'ip', p_ctx ->> 'user_agent', extract(epoch FROM clock_timestamp() - t0) * 1000, v_affected,
           jsonb_strip_nulls(jsonb_build_object('client_op_id', v_client_op, 'server_seq', v_result -> 'server_seq',
                                                'error', v_result #> '{error,code}')));
+  IF NOT coalesce((p_ctx ->> 'in_batch')::boolean, false) THEN
+    PERFORM potentia_chain_flush(p_canvas_id);
+  END IF;
   RETURN v_out;
 END $$;
 
 -- A group commit: many mutate requests of one canvas in one transaction (one WAL flush).
 -- p_requests: [{ user_id, ip, user_agent, rate: { points, duration } | null, rate_limited?, ops: [...] }].
--- Rate limits (MUT-7) count once per request that carries `rate`. Stops at the first text op
--- whose TypeScript-side rebase is stale and says where: { results, events, stopped_at, rate_limited }.
-CREATE OR REPLACE FUNCTION rpc_mutate_batch(p_canvas_id uuid, p_requests jsonb) RETURNS jsonb
+-- MUT-7 counts each request that carries `rate` against its user's window, once per user per
+-- group. `p_fast` skips per-op savepoints (see rpc_upsert_block_atomic). Stops at the first text
+-- op whose TypeScript-side rebase is stale and says where:
+-- { results, events, rate_limited, stopped_at? }.
+CREATE OR REPLACE FUNCTION rpc_mutate_batch(p_canvas_id uuid, p_requests jsonb, p_fast boolean DEFAULT false)
+RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_req jsonb;
@@ -550,23 +592,42 @@ DECLARE
   v_events jsonb := '[]'::jsonb;
   v_limited_flags jsonb := '[]'::jsonb;
   v_ctx jsonb;
+  v_used jsonb := '{}'::jsonb;
+  v_user text;
+  u record;
   ri integer := 0;
   oi integer;
 BEGIN
   PERFORM potentia_lock_canvas(p_canvas_id);
+  -- MUT-7: one counter update per user and group; `v_used` holds each user's window count
+  -- before this group, and each request is allowed while its own position stays within points.
+  FOR u IN
+    SELECT r ->> 'user_id' AS user_id, (r #>> '{rate,points}')::integer AS points,
+           (r #>> '{rate,duration}')::double precision AS duration, count(*)::integer AS n
+      FROM jsonb_array_elements(p_requests) r
+     WHERE jsonb_typeof(r -> 'rate') = 'object' AND NOT coalesce((r ->> 'rate_limited')::boolean, false)
+     GROUP BY 1, 2, 3
+  LOOP
+    v_used := v_used || jsonb_build_object(u.user_id,
+      potentia_rate_take(u.user_id::uuid, u.duration, u.n) - u.n);
+  END LOOP;
+
   FOR v_req IN SELECT value FROM jsonb_array_elements(p_requests) LOOP
+    v_user := v_req ->> 'user_id';
     v_limited := coalesce((v_req ->> 'rate_limited')::boolean, false);
     IF NOT v_limited AND jsonb_typeof(v_req -> 'rate') = 'object' THEN
-      v_limited := NOT potentia_rate_take((v_req ->> 'user_id')::uuid, (v_req #>> '{rate,points}')::integer,
-                                          (v_req #>> '{rate,duration}')::double precision);
+      v_used := jsonb_set(v_used, ARRAY[v_user], to_jsonb((v_used ->> v_user)::integer + 1));
+      v_limited := (v_used ->> v_user)::integer > (v_req #>> '{rate,points}')::integer;
     END IF;
     v_limited_flags := v_limited_flags || to_jsonb(v_limited);
-    v_ctx := jsonb_build_object('ip', v_req -> 'ip', 'user_agent', v_req -> 'user_agent', 'rate_limited', v_limited);
+    v_ctx := jsonb_build_object('ip', v_req -> 'ip', 'user_agent', v_req -> 'user_agent',
+                               'rate_limited', v_limited, 'fast', p_fast, 'in_batch', true);
     v_req_results := '[]'::jsonb;
     oi := 0;
     FOR v_op IN SELECT value FROM jsonb_array_elements(v_req -> 'ops') LOOP
-      v_out := rpc_upsert_block_atomic(p_canvas_id, (v_req ->> 'user_id')::uuid, v_op, v_ctx);
+      v_out := rpc_upsert_block_atomic(p_canvas_id, v_user::uuid, v_op, v_ctx);
       IF v_out ? 'rebase_needed' THEN
+        PERFORM potentia_chain_flush(p_canvas_id);
         RETURN jsonb_build_object('results', v_results || jsonb_build_array(v_req_results), 'events', v_events,
                                   'rate_limited', v_limited_flags, 'stopped_at', jsonb_build_array(ri, oi));
       END IF;
@@ -577,6 +638,7 @@ BEGIN
     v_results := v_results || jsonb_build_array(v_req_results);
     ri := ri + 1;
   END LOOP;
+  PERFORM potentia_chain_flush(p_canvas_id);
   RETURN jsonb_build_object('results', v_results, 'events', v_events, 'rate_limited', v_limited_flags);
 END $$;
 
