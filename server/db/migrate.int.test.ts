@@ -153,7 +153,7 @@ describe("schema", () => {
         "block_id canvas_id parent_id type content props y_order version field_versions deleted_at " +
         "created_at created_by updated_at updated_by",
       block_operations:
-        "op_id server_seq prev_seq canvas_id block_id client_op_id user_id action status base_version " +
+        "server_seq prev_seq canvas_id block_id client_op_id user_id action status base_version " +
         "version payload payload_hash text_op content_set result error created_at",
       system_audit:
         "audit_id created_at actor_id canvas_id action target_id status ip user_agent latency_ms " +

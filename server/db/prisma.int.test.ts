@@ -103,7 +103,7 @@ describe.each(targets)("Prisma client on $name", (target) => {
         result: { ok: true },
       },
     });
-    expect(typeof op.opId).toBe("bigint");
+    expect(op.serverSeq).toBe(1n);
 
     const audit = await prisma.systemAudit.create({
       data: { action: "canvas.create", status: "ok", actorId: user.userId, detail: { via: "prisma" } },
@@ -133,7 +133,7 @@ describe.each(targets)("Prisma client on $name", (target) => {
     expect(readUser.ownedCanvases.map((c) => c.canvasId)).toEqual([canvas.canvasId]);
     expect(readUser.memberships).toEqual([expect.objectContaining({ role: "owner" })]);
     expect(readUser.createdBlocks.map((b) => b.blockId)).toEqual([child.blockId]);
-    expect(readUser.operations.map((o) => o.opId)).toEqual([op.opId]);
+    expect(readUser.operations.map((o) => o.serverSeq)).toEqual([op.serverSeq]);
     expect(readUser.refreshTokens.map((r) => r.tokenId)).toEqual([token.tokenId]);
 
     const readCanvas = await prisma.canvas.findUniqueOrThrow({

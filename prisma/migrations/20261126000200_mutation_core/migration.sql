@@ -446,8 +446,12 @@ END $$;
 CREATE OR REPLACE FUNCTION potentia_chain_advance(p_canvas uuid, p_seq bigint) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_prev bigint := potentia_lock_canvas(p_canvas);
+  v_prev bigint;
 BEGIN
+  IF current_setting('potentia.locked_canvas', true) IS DISTINCT FROM p_canvas::text THEN
+    PERFORM potentia_lock_canvas(p_canvas);
+  END IF;
+  v_prev := nullif(current_setting('potentia.last_seq'), '')::bigint;
   PERFORM set_config('potentia.last_seq', p_seq::text, true);
   RETURN v_prev;
 END $$;
@@ -490,7 +494,9 @@ DECLARE
   v_state text;
   v_affected integer;
 BEGIN
-  PERFORM potentia_lock_canvas(p_canvas_id);
+  IF NOT coalesce((p_ctx ->> 'in_batch')::boolean, false) THEN
+    PERFORM potentia_lock_canvas(p_canvas_id);
+  END IF;
   BEGIN
     v_client_op := (p_op ->> 'client_op_id')::uuid;
     v_block_id := (p_op ->> 'block_id')::uuid;
@@ -508,7 +514,7 @@ BEGIN
   IF FOUND THEN
     IF v_prior.status = 'failed' AND v_prior.error ->> 'code' IN ('rate_limited', 'internal', 'timeout') THEN
       -- A transient failure is not a decision: the retry gets a fresh attempt (the audit keeps the first).
-      DELETE FROM block_operations WHERE op_id = v_prior.op_id;
+      DELETE FROM block_operations WHERE server_seq = v_prior.server_seq;
     ELSIF v_prior.canvas_id <> p_canvas_id OR v_prior.payload_hash <> md5(v_payload::text) THEN
       v_result := jsonb_build_object('client_op_id', v_client_op, 'block_id', v_block_id, 'status', 'failed',
         'server_seq', v_prior.server_seq, 'version', v_prior.version, 'block', NULL,
@@ -587,10 +593,11 @@ DECLARE
   v_op jsonb;
   v_out jsonb;
   v_limited boolean;
-  v_results jsonb := '[]'::jsonb;
-  v_req_results jsonb;
-  v_events jsonb := '[]'::jsonb;
-  v_limited_flags jsonb := '[]'::jsonb;
+  -- plpgsql appends to local arrays in place; growing jsonb values would be copied each time.
+  v_results jsonb[] := '{}';
+  v_req_results jsonb[];
+  v_events jsonb[] := '{}';
+  v_limited_flags boolean[] := '{}';
   v_ctx jsonb;
   v_used jsonb := '{}'::jsonb;
   v_user text;
@@ -619,27 +626,31 @@ BEGIN
       v_used := jsonb_set(v_used, ARRAY[v_user], to_jsonb((v_used ->> v_user)::integer + 1));
       v_limited := (v_used ->> v_user)::integer > (v_req #>> '{rate,points}')::integer;
     END IF;
-    v_limited_flags := v_limited_flags || to_jsonb(v_limited);
+    v_limited_flags := array_append(v_limited_flags, v_limited);
     v_ctx := jsonb_build_object('ip', v_req -> 'ip', 'user_agent', v_req -> 'user_agent',
                                'rate_limited', v_limited, 'fast', p_fast, 'in_batch', true);
-    v_req_results := '[]'::jsonb;
+    v_req_results := '{}';
     oi := 0;
     FOR v_op IN SELECT value FROM jsonb_array_elements(v_req -> 'ops') LOOP
       v_out := rpc_upsert_block_atomic(p_canvas_id, v_user::uuid, v_op, v_ctx);
       IF v_out ? 'rebase_needed' THEN
         PERFORM potentia_chain_flush(p_canvas_id);
-        RETURN jsonb_build_object('results', v_results || jsonb_build_array(v_req_results), 'events', v_events,
-                                  'rate_limited', v_limited_flags, 'stopped_at', jsonb_build_array(ri, oi));
+        v_results := array_append(v_results, to_jsonb(v_req_results));
+        RETURN jsonb_build_object('results', to_jsonb(v_results), 'events', to_jsonb(v_events),
+                                  'rate_limited', to_jsonb(v_limited_flags), 'stopped_at', jsonb_build_array(ri, oi));
       END IF;
-      v_req_results := v_req_results || jsonb_build_array(v_out -> 'result');
-      v_events := v_events || coalesce(v_out -> 'events', '[]'::jsonb);
+      v_req_results := array_append(v_req_results, v_out -> 'result');
+      IF jsonb_typeof(v_out -> 'events') = 'array' THEN
+        v_events := v_events || ARRAY(SELECT jsonb_array_elements(v_out -> 'events'));
+      END IF;
       oi := oi + 1;
     END LOOP;
-    v_results := v_results || jsonb_build_array(v_req_results);
+    v_results := array_append(v_results, to_jsonb(v_req_results));
     ri := ri + 1;
   END LOOP;
   PERFORM potentia_chain_flush(p_canvas_id);
-  RETURN jsonb_build_object('results', v_results, 'events', v_events, 'rate_limited', v_limited_flags);
+  RETURN jsonb_build_object('results', to_jsonb(v_results), 'events', to_jsonb(v_events),
+                            'rate_limited', to_jsonb(v_limited_flags));
 END $$;
 
 -- MUT-5 support for the TypeScript side: the state a text op against `base_version` must be
