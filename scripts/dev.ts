@@ -12,7 +12,11 @@ const bin = (name: string) => path.join(root, "node_modules/.bin", name);
 const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
 
 const children: ChildProcess[] = [
-  spawn(bin("tsx"), ["watch", "--clear-screen=false", "server/main.ts"], { cwd: root, stdio: "inherit", env: process.env }),
+  spawn(bin("tsx"), ["watch", "--clear-screen=false", "server/main.ts"], {
+    cwd: root,
+    stdio: "inherit",
+    env: process.env,
+  }),
   spawn(bin("next"), ["dev", "--port", String(env.WEB_PORT), "--hostname", "127.0.0.1"], {
     cwd: root,
     stdio: "inherit",
@@ -20,7 +24,9 @@ const children: ChildProcess[] = [
   }),
 ];
 
-console.log(`\nPOTENTIA (${env.mode} mode)\n  web app:    http://127.0.0.1:${env.WEB_PORT}\n  API server: ${apiUrl}  (${apiUrl}/health, ${apiUrl}/ready)\n`);
+console.log(
+  `\nPOTENTIA (${env.mode} mode)\n  web app:    http://127.0.0.1:${env.WEB_PORT}\n  API server: ${apiUrl}  (${apiUrl}/health, ${apiUrl}/ready)\n`,
+);
 
 let stopping = false;
 const stop = () => {

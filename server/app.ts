@@ -42,7 +42,10 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     if (env.DATABASE_URL) {
       if (env.DATABASE_URL_DIRECT && env.DATABASE_URL_DIRECT !== env.DATABASE_URL) {
         // Migrations are session-scoped work: never through PgBouncer (OPS-3).
-        const direct = createPgDatabase(env.DATABASE_URL_DIRECT, { max: 1, applicationName: "potentia-migrate" });
+        const direct = createPgDatabase(env.DATABASE_URL_DIRECT, {
+          max: 1,
+          applicationName: "potentia-migrate",
+        });
         try {
           await migrate(direct, { log: (line) => log.info(line) });
         } finally {
@@ -90,12 +93,21 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
         .then((handled) => {
           if (handled) return;
           res.writeHead(404, { "content-type": "application/problem+json" });
-          res.end(JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, code: "not_found" }));
+          res.end(
+            JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, code: "not_found" }),
+          );
         })
         .catch((error) => {
           log.error({ err: error }, "request failed");
           if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
-          res.end(JSON.stringify({ type: "about:blank", title: "Internal Server Error", status: 500, code: "internal" }));
+          res.end(
+            JSON.stringify({
+              type: "about:blank",
+              title: "Internal Server Error",
+              status: 500,
+              code: "internal",
+            }),
+          );
         });
     });
     await new Promise<void>((resolve, reject) => {
@@ -104,7 +116,10 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     });
     const { port } = server.address() as AddressInfo;
     const url = `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${port}`;
-    log.info({ url, mode: env.mode, db: db.kind, bus: bus.kind, ms: Date.now() - started }, "API server listening");
+    log.info(
+      { url, mode: env.mode, db: db.kind, bus: bus.kind, ms: Date.now() - started },
+      "API server listening",
+    );
 
     let stopping: Promise<void> | undefined;
     const stop = () => {

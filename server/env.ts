@@ -47,7 +47,12 @@ const rateLimitsJson = z
       return z.NEVER;
     }
   })
-  .pipe(z.partialRecord(z.enum(Object.keys(DEFAULT_RATE_LIMITS) as [RateLimitId, ...RateLimitId[]]), rateRuleSchema));
+  .pipe(
+    z.partialRecord(
+      z.enum(Object.keys(DEFAULT_RATE_LIMITS) as [RateLimitId, ...RateLimitId[]]),
+      rateRuleSchema,
+    ),
+  );
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -82,7 +87,10 @@ export type Env = Omit<z.infer<typeof envSchema>, "RATE_LIMITS" | "ALLOWED_ORIGI
 };
 
 export class ConfigError extends Error {
-  constructor(readonly setting: string, detail: string) {
+  constructor(
+    readonly setting: string,
+    detail: string,
+  ) {
     super(`invalid configuration: ${setting} ${detail}`);
     this.name = "ConfigError";
   }
@@ -103,8 +111,10 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   }
   const env = parsed.data;
   if (env.NODE_ENV === "production") {
-    if (!env.JWT_PRIVATE_KEY) throw new ConfigError("JWT_PRIVATE_KEY", "is required when NODE_ENV=production");
-    if (!env.JWT_PUBLIC_KEYS) throw new ConfigError("JWT_PUBLIC_KEYS", "is required when NODE_ENV=production");
+    if (!env.JWT_PRIVATE_KEY)
+      throw new ConfigError("JWT_PRIVATE_KEY", "is required when NODE_ENV=production");
+    if (!env.JWT_PUBLIC_KEYS)
+      throw new ConfigError("JWT_PUBLIC_KEYS", "is required when NODE_ENV=production");
   }
   if (env.DATABASE_URL_DIRECT && !env.DATABASE_URL) {
     throw new ConfigError("DATABASE_URL", "is required when DATABASE_URL_DIRECT is set");
@@ -115,7 +125,9 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     DATABASE_URL_DIRECT: env.DATABASE_URL_DIRECT ?? env.DATABASE_URL,
     RATE_LIMITS: { ...DEFAULT_RATE_LIMITS, ...(env.RATE_LIMITS ?? {}) },
     ALLOWED_ORIGINS: env.ALLOWED_ORIGINS
-      ? env.ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean)
+      ? env.ALLOWED_ORIGINS.split(",")
+          .map((o) => o.trim())
+          .filter(Boolean)
       : [webOrigin, `http://127.0.0.1:${env.WEB_PORT}`],
     mode: env.DATABASE_URL || env.REDIS_URL ? "production" : "single-node",
   };

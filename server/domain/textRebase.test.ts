@@ -14,7 +14,13 @@ describe("rebaseTextOp", () => {
       baseContent: "hello",
       history: [{ version: 2, text_op: ["A"], content_set: false }],
     });
-    expect(out).toEqual({ kind: "applied", version: 2, textOp: [6, "!"], content: "Ahello!", mine: "hello!" });
+    expect(out).toEqual({
+      kind: "applied",
+      version: 2,
+      textOp: [6, "!"],
+      content: "Ahello!",
+      mine: "hello!",
+    });
   });
 
   it("MUT-5: ops without text (a props change) transform as identity", () => {
@@ -42,12 +48,26 @@ describe("rebaseTextOp", () => {
   });
 
   it("MUT-5: a base older than the kept history is refused as stale_base, not merged wrongly", () => {
-    const out = rebaseTextOp({ op: ["x"], baseVersion: 1, version: 3, content: "abc", baseContent: null, history: [] });
+    const out = rebaseTextOp({
+      op: ["x"],
+      baseVersion: 1,
+      version: 3,
+      content: "abc",
+      baseContent: null,
+      history: [],
+    });
     expect(out).toMatchObject({ kind: "invalid", code: "stale_base" });
   });
 
   it("MUT-5: an op that does not fit the text is invalid", () => {
-    const out = rebaseTextOp({ op: [10, "x"], baseVersion: 1, version: 1, content: "abc", baseContent: "abc", history: [] });
+    const out = rebaseTextOp({
+      op: [10, "x"],
+      baseVersion: 1,
+      version: 1,
+      content: "abc",
+      baseContent: "abc",
+      history: [],
+    });
     expect(out).toMatchObject({ kind: "invalid", code: "invalid_op" });
   });
 
@@ -55,7 +75,10 @@ describe("rebaseTextOp", () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 0, maxLength: 20 }),
-        fc.array(fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 5 })), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 5 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
         (base, inserts) => {
           let content = base;
           const history: { version: number; text_op: TextOp; content_set: boolean }[] = [];
@@ -63,7 +86,14 @@ describe("rebaseTextOp", () => {
           for (const [pos, text] of inserts) {
             const at = pos % (baseLen + 1);
             const op: TextOp = at > 0 ? [at, text] : [text];
-            const out = rebaseTextOp({ op, baseVersion: 1, version: 1 + history.length, content, baseContent: base, history });
+            const out = rebaseTextOp({
+              op,
+              baseVersion: 1,
+              version: 1 + history.length,
+              content,
+              baseContent: base,
+              history,
+            });
             if (out.kind !== "applied") throw new Error(`not applied: ${out.kind}`);
             content = out.content;
             history.push({ version: 2 + history.length, text_op: out.textOp, content_set: false });

@@ -37,7 +37,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * the API keeps accepting mutations without it (OPS-6); pgvector missing is reported as
  * `vector: "unavailable"` (DB-7) without failing readiness; draining is 503.
  */
-export async function handleHealth(req: IncomingMessage, res: ServerResponse, probe: ReadinessProbe): Promise<boolean> {
+export async function handleHealth(
+  req: IncomingMessage,
+  res: ServerResponse,
+  probe: ReadinessProbe,
+): Promise<boolean> {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method !== "GET" && req.method !== "HEAD") return false;
   if (path === "/health") {

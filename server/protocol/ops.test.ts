@@ -5,12 +5,21 @@ const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")
 
 describe("opSchema", () => {
   it("MUT-2: accepts the SPEC's op shapes", () => {
-    expect(opSchema.safeParse({ client_op_id: id(1), action: "create", block_id: id(2), type: "text" }).success).toBe(true);
     expect(
-      opSchema.safeParse({ client_op_id: id(1), action: "update", block_id: id(2), base_version: 3, text_op: [2, "x"] })
-        .success,
+      opSchema.safeParse({ client_op_id: id(1), action: "create", block_id: id(2), type: "text" }).success,
     ).toBe(true);
-    expect(opSchema.safeParse({ client_op_id: id(1), action: "delete", block_id: id(2), base_version: 1 }).success).toBe(true);
+    expect(
+      opSchema.safeParse({
+        client_op_id: id(1),
+        action: "update",
+        block_id: id(2),
+        base_version: 3,
+        text_op: [2, "x"],
+      }).success,
+    ).toBe(true);
+    expect(
+      opSchema.safeParse({ client_op_id: id(1), action: "delete", block_id: id(2), base_version: 1 }).success,
+    ).toBe(true);
   });
 
   it.each([
@@ -31,6 +40,8 @@ describe("opSchema", () => {
   });
 
   it("MUT-2: refuses non-UUID ids", () => {
-    expect(opSchema.safeParse({ client_op_id: "1", action: "create", block_id: id(2), type: "text" }).success).toBe(false);
+    expect(
+      opSchema.safeParse({ client_op_id: "1", action: "create", block_id: id(2), type: "text" }).success,
+    ).toBe(false);
   });
 });

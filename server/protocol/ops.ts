@@ -59,11 +59,12 @@ export const opSchema = z
       }
     }
     if (op.action === "update") {
-      if (op.text_op !== undefined && op.content !== undefined) issue("text_op", "cannot be sent with content");
+      if (op.text_op !== undefined && op.content !== undefined)
+        issue("text_op", "cannot be sent with content");
       const sets = ["type", "parent_id", "content", "props", "text_op", "position"] as const;
       if (!sets.some((f) => op[f] !== undefined)) issue("action", "update changes nothing");
     }
-    if (op.position && op.position.after && op.position.after === op.position.before) {
+    if (op.position?.after && op.position.after === op.position.before) {
       issue("position", "after and before must differ");
     }
     if (op.position && (op.position.after === op.block_id || op.position.before === op.block_id)) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../tests/support/testDb";
 import { newId, seedCanvas, seedUser } from "../../tests/support/fixtures";
+import { createTestDatabase, type TestDatabase } from "../../tests/support/testDb";
 import type { Database } from "../db/sql";
 import { MemoryBus } from "../ports/memoryBus";
 import type { OpEvent } from "../protocol/ops";
@@ -47,16 +47,19 @@ async function mutate(ops: unknown[], userId = user, canvasId = canvas, s = sync
 }
 
 async function block(blockId: string) {
-  const [row] = await db.query<{ content: string; version: number; y_order: string | null; deleted_at: string | null; props: unknown }>(
-    "SELECT content, version, y_order, deleted_at, props FROM blocks WHERE block_id = $1",
-    [blockId],
-  );
+  const [row] = await db.query<{
+    content: string;
+    version: number;
+    y_order: string | null;
+    deleted_at: string | null;
+    props: unknown;
+  }>("SELECT content, version, y_order, deleted_at, props FROM blocks WHERE block_id = $1", [blockId]);
   return row;
 }
 
 async function liveOrder(canvasId = canvas) {
   const rows = await db.query<{ block_id: string; y_order: string }>(
-    "SELECT block_id, y_order FROM blocks WHERE canvas_id = $1 AND deleted_at IS NULL ORDER BY y_order COLLATE \"C\"",
+    'SELECT block_id, y_order FROM blocks WHERE canvas_id = $1 AND deleted_at IS NULL ORDER BY y_order COLLATE "C"',
     [canvasId],
   );
   return rows;
@@ -73,7 +76,9 @@ describe("canvasSync (MUT)", () => {
         // Anything published must already be visible to another session.
         checks.push(
           db
-            .query<{ n: number }>("SELECT count(*)::int AS n FROM block_operations WHERE server_seq = $1", [event.server_seq])
+            .query<{ n: number }>("SELECT count(*)::int AS n FROM block_operations WHERE server_seq = $1", [
+              event.server_seq,
+            ])
             .then(([r]) => expect(r!.n).toBe(1)),
         );
       }
@@ -81,7 +86,10 @@ describe("canvasSync (MUT)", () => {
     const ids = [newId(), newId(), newId()];
     const { results } = await mutate(ids.map((id) => create(id)));
     expect(results.map((r) => r.status)).toEqual(["success", "success", "success"]);
-    const [committed] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM blocks WHERE canvas_id = $1", [canvas]);
+    const [committed] = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM blocks WHERE canvas_id = $1",
+      [canvas],
+    );
     expect(committed!.n).toBe(3);
     await new Promise((r) => setTimeout(r, 20));
     await Promise.all(checks);
@@ -104,7 +112,10 @@ describe("canvasSync (MUT)", () => {
     expect(results[0]!.error!.message).toContain("base_version");
     expect(results[1]).toMatchObject({ status: "failed", error: { code: "invalid_op" } });
     expect(results[2]).toMatchObject({ status: "success", version: 1 });
-    const [n] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM block_operations WHERE canvas_id = $1", [canvas]);
+    const [n] = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM block_operations WHERE canvas_id = $1",
+      [canvas],
+    );
     expect(n!.n).toBe(1);
   });
 
@@ -115,10 +126,17 @@ describe("canvasSync (MUT)", () => {
     // raises — the function must undo the block write and keep only a `failed` log row.
     await db.query(`CREATE OR REPLACE FUNCTION test_fail_oplog() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.payload ->> 'content' = 'boom' AND NEW.status = 'success' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`);
-    await db.query("CREATE TRIGGER test_fail_oplog BEFORE INSERT ON block_operations FOR EACH ROW EXECUTE FUNCTION test_fail_oplog()");
+    await db.query(
+      "CREATE TRIGGER test_fail_oplog BEFORE INSERT ON block_operations FOR EACH ROW EXECUTE FUNCTION test_fail_oplog()",
+    );
     try {
-      const { results } = await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "boom" }]);
-      expect(results[0]).toMatchObject({ status: "failed", error: { code: "internal", message: "injected failure" } });
+      const { results } = await mutate([
+        { client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "boom" },
+      ]);
+      expect(results[0]).toMatchObject({
+        status: "failed",
+        error: { code: "internal", message: "injected failure" },
+      });
     } finally {
       await db.query("DROP TRIGGER test_fail_oplog ON block_operations");
     }
@@ -136,12 +154,19 @@ describe("canvasSync (MUT)", () => {
     const op = create(id, { content: "half" });
     await expect(
       db.transaction(async (tx) => {
-        await tx.query("SELECT rpc_upsert_block_atomic($1, $2, $3::jsonb, '{}'::jsonb)", [canvas, user, JSON.stringify(op)]);
+        await tx.query("SELECT rpc_upsert_block_atomic($1, $2, $3::jsonb, '{}'::jsonb)", [
+          canvas,
+          user,
+          JSON.stringify(op),
+        ]);
         throw new Error("process died before COMMIT");
       }),
     ).rejects.toThrow("process died");
     expect(await block(id)).toBeUndefined();
-    const [n] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM block_operations WHERE block_id = $1", [id]);
+    const [n] = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM block_operations WHERE block_id = $1",
+      [id],
+    );
     expect(n!.n).toBe(0);
     // The same op sent again applies once, normally.
     const { results } = await mutate([op]);
@@ -151,12 +176,22 @@ describe("canvasSync (MUT)", () => {
   it("MUT-2: every op writes an audit row with ip, user agent, latency and affected rows", async () => {
     const id = newId();
     const { results } = await mutate([create(id)]);
-    const rows = await db.query<{ ip: string; user_agent: string; latency_ms: number; affected_rows: number; status: string }>(
-      "SELECT ip, user_agent, latency_ms, affected_rows, status FROM system_audit WHERE target_id = $1",
-      [id],
-    );
+    const rows = await db.query<{
+      ip: string;
+      user_agent: string;
+      latency_ms: number;
+      affected_rows: number;
+      status: string;
+    }>("SELECT ip, user_agent, latency_ms, affected_rows, status FROM system_audit WHERE target_id = $1", [
+      id,
+    ]);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ ip: "127.0.0.1", user_agent: "vitest", affected_rows: 1, status: "success" });
+    expect(rows[0]).toMatchObject({
+      ip: "127.0.0.1",
+      user_agent: "vitest",
+      affected_rows: 1,
+      status: "success",
+    });
     expect(rows[0]!.latency_ms).toBeGreaterThanOrEqual(0);
     expect(results[0]!.server_seq).toBeTypeOf("number");
   });
@@ -166,8 +201,19 @@ describe("canvasSync (MUT)", () => {
     const op = create(id, { content: "once" });
     const first = (await mutate([op])).results[0]!;
     const again = (await mutate([op])).results[0]!;
-    expect(again).toMatchObject({ status: "success", server_seq: first.server_seq, version: first.version, replayed: true });
-    const update = { client_op_id: newId(), action: "update", block_id: id, base_version: 1, text_op: [4, "!"] };
+    expect(again).toMatchObject({
+      status: "success",
+      server_seq: first.server_seq,
+      version: first.version,
+      replayed: true,
+    });
+    const update = {
+      client_op_id: newId(),
+      action: "update",
+      block_id: id,
+      base_version: 1,
+      text_op: [4, "!"],
+    };
     const u1 = (await mutate([update])).results[0]!;
     const u2 = (await mutate([update])).results[0]!;
     expect(u2).toMatchObject({ status: "success", server_seq: u1.server_seq, version: 2, replayed: true });
@@ -186,17 +232,25 @@ describe("canvasSync (MUT)", () => {
   it("MUT-4: a stale update of a changed field conflicts with base, theirs and mine; other fields apply", async () => {
     const id = newId();
     await mutate([create(id, { content: "base", props: { color: "red" } })]);
-    await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "theirs" }]);
-    const stale = (await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "mine" }]))
-      .results[0]!;
+    await mutate([
+      { client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "theirs" },
+    ]);
+    const stale = (
+      await mutate([
+        { client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "mine" },
+      ])
+    ).results[0]!;
     expect(stale.status).toBe("conflict");
     expect(stale.conflict).toEqual({
       reason: "stale_fields",
       fields: [{ field: "content", base: "base", theirs: "theirs", mine: "mine" }],
     });
     expect(stale.block).toMatchObject({ content: "theirs", version: 2 });
-    const other = (await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, props: { color: "blue" } }]))
-      .results[0]!;
+    const other = (
+      await mutate([
+        { client_op_id: newId(), action: "update", block_id: id, base_version: 1, props: { color: "blue" } },
+      ])
+    ).results[0]!;
     expect(other).toMatchObject({ status: "success", version: 3 });
     expect(await block(id)).toMatchObject({ content: "theirs", props: { color: "blue" }, version: 3 });
   });
@@ -204,8 +258,11 @@ describe("canvasSync (MUT)", () => {
   it("MUT-4: a stale delete of an edited block conflicts instead of deleting unseen work", async () => {
     const id = newId();
     await mutate([create(id, { content: "x" })]);
-    await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "edited" }]);
-    const del = (await mutate([{ client_op_id: newId(), action: "delete", block_id: id, base_version: 1 }])).results[0]!;
+    await mutate([
+      { client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "edited" },
+    ]);
+    const del = (await mutate([{ client_op_id: newId(), action: "delete", block_id: id, base_version: 1 }]))
+      .results[0]!;
     expect(del.status).toBe("conflict");
     expect((await block(id))!.deleted_at).toBeNull();
   });
@@ -216,10 +273,19 @@ describe("canvasSync (MUT)", () => {
     const writers = Array.from({ length: 24 }, (_, i) => `w${i};`);
     const responses = await Promise.all(
       writers.map((text, i) =>
-        mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, text_op: i % 3 ? [i % 3, text] : [text] }]),
+        mutate([
+          {
+            client_op_id: newId(),
+            action: "update",
+            block_id: id,
+            base_version: 1,
+            text_op: i % 3 ? [i % 3, text] : [text],
+          },
+        ]),
       ),
     );
-    for (const r of responses) expect(r.results[0], JSON.stringify(r.results[0]?.error)).toMatchObject({ status: "success" });
+    for (const r of responses)
+      expect(r.results[0], JSON.stringify(r.results[0]?.error)).toMatchObject({ status: "success" });
     const final = (await block(id))!;
     for (const text of writers) expect(final.content).toContain(text);
     expect(final.content.length).toBe(2 + writers.join("").length);
@@ -231,9 +297,12 @@ describe("canvasSync (MUT)", () => {
   it("MUT-6: updating a deleted block conflicts with reason deleted; creating an existing id fails with exists", async () => {
     const id = newId();
     await mutate([create(id)]);
-    const del = (await mutate([{ client_op_id: newId(), action: "delete", block_id: id, base_version: 1 }])).results[0]!;
+    const del = (await mutate([{ client_op_id: newId(), action: "delete", block_id: id, base_version: 1 }]))
+      .results[0]!;
     expect(del).toMatchObject({ status: "success", version: 2, block: null });
-    const upd = (await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 2, content: "x" }])).results[0]!;
+    const upd = (
+      await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 2, content: "x" }])
+    ).results[0]!;
     expect(upd).toMatchObject({ status: "conflict", conflict: { reason: "deleted" } });
     const dup = (await mutate([create(id)])).results[0]!;
     expect(dup).toMatchObject({ status: "failed", error: { code: "exists" } });
@@ -243,7 +312,10 @@ describe("canvasSync (MUT)", () => {
   it("MUT-7: past the per-user limit, ops fail rate_limited and nothing applies", async () => {
     const limited = new CanvasSync({ db, bus, rpcRate: { points: 2, duration: 60 } });
     const other = await seedUser(db, "Limited");
-    await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [canvas, other]);
+    await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [
+      canvas,
+      other,
+    ]);
     try {
       expect((await mutate([create()], other, canvas, limited)).rateLimited).toBe(false);
       expect((await mutate([create()], other, canvas, limited)).rateLimited).toBe(false);
@@ -254,7 +326,10 @@ describe("canvasSync (MUT)", () => {
       expect(await block(id)).toBeUndefined();
       // Another user is not affected.
       const fresh = await seedUser(db, "Fresh");
-      await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [canvas, fresh]);
+      await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [
+        canvas,
+        fresh,
+      ]);
       expect((await mutate([create()], fresh, canvas, limited)).rateLimited).toBe(false);
     } finally {
       await limited.close();
@@ -266,13 +341,19 @@ describe("canvasSync (MUT)", () => {
     await mutate([create(id)]);
     let version = 1;
     for (let i = 0; i < 5; i++) {
-      const r = (await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: version, props: { i } }]))
-        .results[0]!;
+      const r = (
+        await mutate([
+          { client_op_id: newId(), action: "update", block_id: id, base_version: version, props: { i } },
+        ])
+      ).results[0]!;
       expect(r.version).toBe(version + 1);
       version = r.version!;
     }
-    const conflict = (await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, props: { i: -1 } }]))
-      .results[0]!;
+    const conflict = (
+      await mutate([
+        { client_op_id: newId(), action: "update", block_id: id, base_version: 1, props: { i: -1 } },
+      ])
+    ).results[0]!;
     expect(conflict.status).toBe("conflict");
     const versions = await db.query<{ version: number }>(
       "SELECT version FROM block_operations WHERE block_id = $1 AND status = 'success' ORDER BY server_seq",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../tests/support/testDb";
 import { newId, seedCanvas, seedUser } from "../../tests/support/fixtures";
+import { createTestDatabase, type TestDatabase } from "../../tests/support/testDb";
 import { createPgDatabase } from "../db/pgDatabase";
 import type { Database } from "../db/sql";
 import { MemoryBus } from "../ports/memoryBus";
@@ -73,7 +73,8 @@ describe("ordering (DB-3, LEX)", () => {
           "SELECT count(*)::int AS n FROM block_operations WHERE canvas_id = $1 AND status = 'success' AND server_seq < $2",
           [canvas, seen.length > 0 ? seen[seen.length - 1]! : 0],
         );
-        if (seen.length > 0 && last!.n !== seen.length - 1) violations.push(`saw ${seen.length} ops, later found a gap`);
+        if (seen.length > 0 && last!.n !== seen.length - 1)
+          violations.push(`saw ${seen.length} ops, later found a gap`);
         await new Promise((r) => setImmediate(r));
       }
     })();
@@ -105,7 +106,8 @@ describe("ordering (DB-3, LEX)", () => {
     expect(log).toHaveLength(sizes.reduce((a, b) => a + b, 0));
     // The prev_seq chain has no fork and no gap.
     expect(log[0]!.prev_seq).toBeNull();
-    for (let i = 1; i < log.length; i++) expect(Number(log[i]!.prev_seq)).toBe(Number(log[i - 1]!.server_seq));
+    for (let i = 1; i < log.length; i++)
+      expect(Number(log[i]!.prev_seq)).toBe(Number(log[i - 1]!.server_seq));
     // Each request's ops got consecutive-in-canvas seqs in request order.
     for (const r of responses) {
       const seqs = r.results.map((x) => x.server_seq!);
@@ -130,12 +132,24 @@ describe("ordering (DB-3, LEX)", () => {
     const moved = await syncA.mutate({
       canvasId: canvas,
       userId: user,
-      ops: [{ client_op_id: newId(), action: "update", block_id: d, base_version: row!.version, position: { after: c } }],
+      ops: [
+        {
+          client_op_id: newId(),
+          action: "update",
+          block_id: d,
+          base_version: row!.version,
+          position: { after: c },
+        },
+      ],
     });
     expect(moved.results[0]!.status).toBe("success");
     expect((await order(canvas)).map((r) => r.block_id)).toEqual([a, b, e, c, d]);
     // An inverted pair is refused, not guessed.
-    const bad = await syncA.mutate({ canvasId: canvas, userId: user, ops: [create(newId(), { after: c, before: a })] });
+    const bad = await syncA.mutate({
+      canvasId: canvas,
+      userId: user,
+      ops: [create(newId(), { after: c, before: a })],
+    });
     expect(bad.results[0]).toMatchObject({ status: "failed", error: { code: "invalid_position" } });
   });
 
@@ -143,31 +157,35 @@ describe("ordering (DB-3, LEX)", () => {
     ["at the end", "end"],
     ["at the start", "start"],
     ["always between the same two blocks", "middle"],
-  ] as const)("LEX-2: 1,000 inserts %s never store a key over 10 chars nor break the order", async (_name, where) => {
-    const canvas = await seedCanvas(db, user);
-    const first = newId();
-    const last = newId();
-    await syncA.mutate({ canvasId: canvas, userId: user, ops: [create(first), create(last)] });
-    const expected: string[] = [];
-    for (let chunk = 0; chunk < 20; chunk++) {
-      const ops = Array.from({ length: 50 }, () => {
-        const id = newId();
-        if (where === "end") expected.push(id);
-        else expected.unshift(id);
-        if (where === "end") return create(id);
-        if (where === "start") return create(id, { before: expected[1] ?? first });
-        return create(id, { after: first, before: expected[1] ?? last });
-      });
-      const { results } = await syncA.mutate({ canvasId: canvas, userId: user, ops });
-      for (const r of results) expect(r.status).toBe("success");
-    }
-    const rows = await order(canvas);
-    expectValidKeys(rows);
-    const ids = rows.map((r) => r.block_id);
-    if (where === "end") expect(ids).toEqual([first, last, ...expected]);
-    if (where === "start") expect(ids).toEqual([...expected, first, last]);
-    if (where === "middle") expect(ids).toEqual([first, ...expected, last]);
-  }, 120_000);
+  ] as const)(
+    "LEX-2: 1,000 inserts %s never store a key over 10 chars nor break the order",
+    async (_name, where) => {
+      const canvas = await seedCanvas(db, user);
+      const first = newId();
+      const last = newId();
+      await syncA.mutate({ canvasId: canvas, userId: user, ops: [create(first), create(last)] });
+      const expected: string[] = [];
+      for (let chunk = 0; chunk < 20; chunk++) {
+        const ops = Array.from({ length: 50 }, () => {
+          const id = newId();
+          if (where === "end") expected.push(id);
+          else expected.unshift(id);
+          if (where === "end") return create(id);
+          if (where === "start") return create(id, { before: expected[1] ?? first });
+          return create(id, { after: first, before: expected[1] ?? last });
+        });
+        const { results } = await syncA.mutate({ canvasId: canvas, userId: user, ops });
+        for (const r of results) expect(r.status).toBe("success");
+      }
+      const rows = await order(canvas);
+      expectValidKeys(rows);
+      const ids = rows.map((r) => r.block_id);
+      if (where === "end") expect(ids).toEqual([first, last, ...expected]);
+      if (where === "start") expect(ids).toEqual([...expected, first, last]);
+      if (where === "middle") expect(ids).toEqual([first, ...expected, last]);
+    },
+    120_000,
+  );
 
   it("LEX-3: concurrent inserts into the same gap are resolved in the transaction, never as an error", async () => {
     const canvas = await seedCanvas(db, user);
@@ -176,10 +194,15 @@ describe("ordering (DB-3, LEX)", () => {
     const inserted = Array.from({ length: 40 }, () => newId());
     const responses = await Promise.all(
       inserted.map((id, i) =>
-        (i % 2 ? syncA : syncB).mutate({ canvasId: canvas, userId: user, ops: [create(id, { after: a, before: b })] }),
+        (i % 2 ? syncA : syncB).mutate({
+          canvasId: canvas,
+          userId: user,
+          ops: [create(id, { after: a, before: b })],
+        }),
       ),
     );
-    for (const r of responses) expect(r.results[0], JSON.stringify(r.results[0]?.error)).toMatchObject({ status: "success" });
+    for (const r of responses)
+      expect(r.results[0], JSON.stringify(r.results[0]?.error)).toMatchObject({ status: "success" });
     const rows = await order(canvas);
     expectValidKeys(rows);
     expect(rows[0]!.block_id).toBe(a);

@@ -16,7 +16,10 @@ export async function seedUser(db: SqlClient, name = "Test User"): Promise<strin
 export async function seedCanvas(db: SqlClient, ownerId: string, title = "Test canvas"): Promise<string> {
   const id = randomUUID();
   await db.query("INSERT INTO canvas (canvas_id, title, owner_id) VALUES ($1, $2, $3)", [id, title, ownerId]);
-  await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'owner')", [id, ownerId]);
+  await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'owner')", [
+    id,
+    ownerId,
+  ]);
   return id;
 }
 

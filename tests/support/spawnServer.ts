@@ -14,10 +14,19 @@ export interface SpawnedServer {
 const root = path.resolve(import.meta.dirname, "../..");
 
 /** Runs `server/main.ts` as a real child process and waits for its "listening" log line. */
-export async function spawnServer(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<SpawnedServer> {
+export async function spawnServer(
+  env: Record<string, string | undefined>,
+  timeoutMs = 60_000,
+): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server/main.ts")], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_PORT: "0", HOST: "127.0.0.1", ...env } as unknown as NodeJS.ProcessEnv,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      API_PORT: "0",
+      HOST: "127.0.0.1",
+      ...env,
+    } as unknown as NodeJS.ProcessEnv,
   });
   const lines: string[] = [];
   let stderr = "";
@@ -25,7 +34,10 @@ export async function spawnServer(env: Record<string, string | undefined>, timeo
     stderr += d.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time; stderr: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in time; stderr: ${stderr}`)),
+      timeoutMs,
+    );
     let buffer = "";
     child.stdout.on("data", (d: Buffer) => {
       buffer += d.toString();
@@ -65,7 +77,9 @@ export async function spawnServer(env: Record<string, string | undefined>, timeo
 }
 
 /** Runs `server/main.ts` expecting it to refuse to start; returns exit code and stderr. */
-export async function runServerExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+export async function runServerExpectingFailure(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server/main.ts")], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as unknown as NodeJS.ProcessEnv,
