@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { createPartitionsWorker } from "../workers/partitions.worker";
 import { migrate } from "./db/migrate";
 import { createPgDatabase } from "./db/pgDatabase";
 import { createPgliteDatabase } from "./db/pgliteDatabase";
@@ -66,6 +67,14 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       db = await createPgliteDatabase(dir);
       stack.push({ name: "db", close: () => db.close() });
       await migrate(db, { log: (line) => log.info(line) });
+    }
+
+    if (env.WORKERS === "on") {
+      const partitions = createPartitionsWorker(db, {
+        onError: (error) => log.error({ err: error, worker: "audit-partitions" }, "worker run failed"),
+      });
+      await partitions.start();
+      stack.push({ name: partitions.name, close: () => partitions.stop() });
     }
 
     const bus: Bus = env.REDIS_URL
