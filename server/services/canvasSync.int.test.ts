@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { newId, seedCanvas, seedUser } from "../../tests/support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../../tests/support/testDb";
+import { createPgDatabase } from "../db/pgDatabase";
 import type { Database } from "../db/sql";
 import { MemoryBus } from "../ports/memoryBus";
 import type { OpEvent } from "../protocol/ops";
@@ -171,6 +172,66 @@ describe("canvasSync (MUT)", () => {
     // The same op sent again applies once, normally.
     const { results } = await mutate([op]);
     expect(results[0]).toMatchObject({ status: "success", version: 1 });
+  });
+
+  it("MUT-2: a database session killed between two statements leaves no half-applied op", async () => {
+    if (!t.directUrl) {
+      console.info(
+        "MUT-2 session-kill variant needs server PostgreSQL (DATABASE_URL); PGlite has one in-process session",
+      );
+      return;
+    }
+    const id = newId();
+    const op = create(id, { content: "half" });
+    const admin = createPgDatabase(t.directUrl, { max: 1 });
+    try {
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query("SELECT rpc_upsert_block_atomic($1, $2, $3::jsonb, '{}'::jsonb)", [
+            canvas,
+            user,
+            JSON.stringify(op),
+          ]);
+          const [me] = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+          // A real crash of the session that holds the open transaction.
+          await admin.query("SELECT pg_terminate_backend($1)", [me!.pid]);
+          await tx.query("SELECT 1");
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await admin.close();
+    }
+    expect(await block(id)).toBeUndefined();
+    const [n] = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM block_operations WHERE block_id = $1",
+      [id],
+    );
+    expect(n!.n).toBe(0);
+  });
+
+  it("DB-4: the op log keeps applied, conflicting and failed ops with payloads, and outlives the block", async () => {
+    const id = newId();
+    await mutate([create(id, { content: "a" })]);
+    await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "b" }]);
+    await mutate([{ client_op_id: newId(), action: "update", block_id: id, base_version: 1, content: "c" }]);
+    await mutate([
+      { client_op_id: newId(), action: "update", block_id: id, base_version: 2, parent_id: newId() },
+    ]);
+    await mutate([{ client_op_id: newId(), action: "delete", block_id: id, base_version: 2 }]);
+    // Even purging the deleted block's row (retention) takes none of its history with it.
+    await db.query("DELETE FROM blocks WHERE block_id = $1", [id]);
+    const log = await db.query<{ status: string; action: string; payload: { client_op_id: string } }>(
+      "SELECT status, action, payload FROM block_operations WHERE block_id = $1 ORDER BY server_seq",
+      [id],
+    );
+    expect(log.map((r) => `${r.action}:${r.status}`)).toEqual([
+      "create:success",
+      "update:success",
+      "update:conflict",
+      "update:failed",
+      "delete:success",
+    ]);
+    for (const row of log) expect(row.payload.client_op_id).toBeTypeOf("string");
   });
 
   it("MUT-2: every op writes an audit row with ip, user agent, latency and affected rows", async () => {
