@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createPartitionsWorker } from "../workers/partitions.worker";
+import type { TokenVerifier } from "./auth/principal";
 import { migrate } from "./db/migrate";
 import { createPgDatabase } from "./db/pgDatabase";
 import { createPgliteDatabase } from "./db/pgliteDatabase";
@@ -9,17 +10,22 @@ import type { Database } from "./db/sql";
 import { vectorAvailable } from "./db/vector";
 import type { Env } from "./env";
 import { handleHealth } from "./http/health";
+import { sendProblem } from "./http/problem";
+import { createRestHandler } from "./http/rest";
 import type { Logger } from "./observability/logger";
 import type { Bus } from "./ports/bus";
 import { MemoryBus } from "./ports/memoryBus";
 import { RedisBus } from "./ports/redisBus";
+import { appRouter } from "./routers";
 import { CanvasSync } from "./services/canvasSync";
 
 export interface AppDeps {
   env: Env;
+  log: Logger;
   db: Database;
   bus: Bus;
   canvasSync: CanvasSync;
+  tokens: TokenVerifier;
 }
 
 export interface App {
@@ -97,26 +103,22 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       redis: () => (env.REDIS_URL ? Promise.resolve(bus.isHealthy()) : null),
       vector: () => vectorAvailable(db),
     };
+    const tokens: TokenVerifier = {
+      // Replaced by the JWT verifier of server/auth (AUTH-2).
+      verify: () => Promise.reject(new Error("token verification is not configured")),
+    };
+    const deps: AppDeps = { env, log, db, bus, canvasSync, tokens };
+    let baseUrl = "";
+    const rest = createRestHandler(deps, appRouter, () => baseUrl);
     const server = createServer((req, res) => {
-      handleHealth(req, res, probe)
+      (async () => (await handleHealth(req, res, probe)) || (await rest(req, res)))()
         .then((handled) => {
-          if (handled) return;
-          res.writeHead(404, { "content-type": "application/problem+json" });
-          res.end(
-            JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, code: "not_found" }),
-          );
+          if (!handled) sendProblem(res, 404, "not_found", "no such route");
         })
         .catch((error) => {
           log.error({ err: error }, "request failed");
-          if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
-          res.end(
-            JSON.stringify({
-              type: "about:blank",
-              title: "Internal Server Error",
-              status: 500,
-              code: "internal",
-            }),
-          );
+          if (!res.headersSent) sendProblem(res, 500, "internal", "An unexpected error occurred.");
+          else res.destroy();
         });
     });
     await new Promise<void>((resolve, reject) => {
@@ -125,6 +127,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     });
     const { port } = server.address() as AddressInfo;
     const url = `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${port}`;
+    baseUrl = url;
     log.info(
       { url, mode: env.mode, db: db.kind, bus: bus.kind, ms: Date.now() - started },
       "API server listening",
@@ -150,7 +153,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       })();
       return stopping;
     };
-    return { deps: { env, db, bus, canvasSync }, server, url, stop };
+    return { deps, server, url, stop };
   } catch (error) {
     for (const part of stack.reverse()) await part.close().catch(() => {});
     throw error;

@@ -61,6 +61,11 @@ export function rebaseTextOp(input: RebaseInput): RebaseOutcome {
     const next = textType.apply(content, transformed);
     return { kind: "applied", version, textOp: textType.normalize(transformed), content: next, mine };
   } catch (error) {
-    return { kind: "invalid", version, code: "invalid_op", message: `text_op does not fit the text: ${(error as Error).message}` };
+    return {
+      kind: "invalid",
+      version,
+      code: "invalid_op",
+      message: `text_op does not fit the text: ${(error as Error).message}`,
+    };
   }
 }

@@ -248,11 +248,13 @@ export class CanvasSync {
         if (!out.stopped_at) return total;
         // A text op's rebase went stale inside this group: fetch fresh context and go on from it.
         const [ri, oi] = out.stopped_at;
-        requests = requests.slice(ri).map((r, i) =>
-          i === 0
-            ? { ...r, ops: r.ops.slice(oi), rate: null, rate_limited: out.rate_limited[ri] ?? false }
-            : r,
-        );
+        requests = requests
+          .slice(ri)
+          .map((r, i) =>
+            i === 0
+              ? { ...r, ops: r.ops.slice(oi), rate: null, rate_limited: out.rate_limited[ri] ?? false }
+              : r,
+          );
         offset += ri;
       }
     });
@@ -261,7 +263,9 @@ export class CanvasSync {
   /** MUT-5: transforms each text op over what was committed since its base (chained in order). */
   private async prepareTextOps(tx: SqlClient, canvasId: string, requests: SqlRequest[]): Promise<void> {
     const items = requests.flatMap((r) =>
-      r.ops.filter((op) => op.text_op).map((op) => ({ block_id: op.block_id, base_version: op.base_version })),
+      r.ops
+        .filter((op) => op.text_op)
+        .map((op) => ({ block_id: op.block_id, base_version: op.base_version })),
     );
     if (items.length === 0) return;
     const [row] = await tx.query<{ ctx: TextContext[] }>("SELECT rpc_text_context($1, $2::jsonb) AS ctx", [
@@ -292,10 +296,22 @@ export class CanvasSync {
           state.version += 1;
           state.content = outcome.content;
           state.history.push({ version: state.version, text_op: outcome.textOp, content_set: false });
-          return { ...op, text_rebase: { version: outcome.version, text_op: outcome.textOp, content: outcome.content, mine: outcome.mine } };
+          return {
+            ...op,
+            text_rebase: {
+              version: outcome.version,
+              text_op: outcome.textOp,
+              content: outcome.content,
+              mine: outcome.mine,
+            },
+          };
         }
-        if (outcome.kind === "blocked") return { ...op, text_rebase: { version: outcome.version, mine: outcome.mine } };
-        return { ...op, text_rebase: { version: outcome.version, error: outcome.message, error_code: outcome.code } };
+        if (outcome.kind === "blocked")
+          return { ...op, text_rebase: { version: outcome.version, mine: outcome.mine } };
+        return {
+          ...op,
+          text_rebase: { version: outcome.version, error: outcome.message, error_code: outcome.code },
+        };
       });
     }
   }

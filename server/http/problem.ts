@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES } from "node:http";
+
+/**
+ * Sends an RFC 9457 problem: `{ type, title, status, detail, code, ...extra }` as
+ * `application/problem+json`. `end` lets a wrapped response send through its original end().
+ */
+export function sendProblem(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  end?: (chunk?: unknown) => unknown,
+): void {
+  const { code: _ignored, ...rest } = extra;
+  const body = JSON.stringify({
+    type: `https://potentia.dev/problems/${code}`,
+    title: STATUS_CODES[status] ?? "Error",
+    status,
+    detail,
+    code,
+    ...rest,
+  });
+  if (!res.headersSent) {
+    res.statusCode = status;
+    res.setHeader("content-type", "application/problem+json");
+    res.setHeader("content-length", Buffer.byteLength(body));
+  }
+  if (end) end(body);
+  else res.end(body);
+}
+
+/**
+ * Reads a JSON request body of at most `limit` bytes. Answers 413 / 415 / 400 itself and
+ * returns undefined then; an empty body is `{}`.
+ */
+export async function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+): Promise<{ value: unknown } | undefined> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    sendProblem(res, 413, "payload_too_large", `request bodies are limited to ${limit} bytes`);
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      sendProblem(res, 413, "payload_too_large", `request bodies are limited to ${limit} bytes`);
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return { value: {} };
+  const type = req.headers["content-type"] ?? "";
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    sendProblem(res, 415, "unsupported_media_type", "send the body as application/json");
+    return undefined;
+  }
+  try {
+    return { value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+  } catch {
+    sendProblem(res, 400, "malformed_json", "the request body is not valid JSON");
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * tRPC setup, in sections (after create-t3-app): context, init with the error formatter, then
+ * procedures that narrow the context. Routers import only from here.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { ZodError } from "zod";
+import { DomainError } from "../domain/errors";
+import type { RateLimitId } from "../env";
+import type { Context } from "./context";
+import { problemCode, problemDetails, toTRPCError } from "./errors";
+
+export type Meta = OpenApiMeta<{
+  /** Rate-limit rule of this route (SPEC §5 ids; routes beyond the blueprint use DEFAULT). */
+  rateLimit?: RateLimitId;
+  /** Status of a successful REST answer when not 200 (A5: 201, A7: 204). */
+  successStatus?: number;
+}>;
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const zod = error.cause instanceof ZodError ? error.cause : null;
+      return {
+        ...shape,
+        data: {
+          ...shape.data,
+          problem: {
+            code: zod ? "invalid_input" : problemCode(error),
+            ...(zod
+              ? {
+                  errors: zod.issues.map((i) => ({
+                    path: i.path.join("."),
+                    message: i.message,
+                    code: i.code,
+                  })),
+                }
+              : {}),
+            ...(problemDetails(error) ?? {}),
+          },
+          stack: undefined,
+        },
+      };
+    },
+  });
+
+/**
+ * DomainErrors thrown below become typed tRPC errors here. (In tRPC v11 a try/catch around
+ * `next()` catches nothing: the result says whether the call failed.)
+ */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) throw toTRPCError(result.error.cause);
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/** Anyone; still rate-limited per IP by the REST layer where the route says so. */
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** A verified access token is required (AUTH-2); `ctx.principal` is set below. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.principal) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "a valid bearer access token is required" });
+  }
+  return next({ ctx: { ...ctx, principal: ctx.principal } });
+});
