@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createPartitionsWorker } from "../workers/partitions.worker";
-import type { TokenVerifier } from "./auth/principal";
+import { loadSigningKeys, type SigningKeys } from "./auth/keys";
+import { AccessTokens } from "./auth/tokens";
 import { migrate } from "./db/migrate";
 import { createPgDatabase } from "./db/pgDatabase";
 import { createPgliteDatabase } from "./db/pgliteDatabase";
@@ -25,7 +26,8 @@ export interface AppDeps {
   db: Database;
   bus: Bus;
   canvasSync: CanvasSync;
-  tokens: TokenVerifier;
+  keys: SigningKeys;
+  tokens: AccessTokens;
 }
 
 export interface App {
@@ -103,11 +105,15 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       redis: () => (env.REDIS_URL ? Promise.resolve(bus.isHealthy()) : null),
       vector: () => vectorAvailable(db),
     };
-    const tokens: TokenVerifier = {
-      // Replaced by the JWT verifier of server/auth (AUTH-2).
-      verify: () => Promise.reject(new Error("token verification is not configured")),
-    };
-    const deps: AppDeps = { env, log, db, bus, canvasSync, tokens };
+    // AUTH-2: keys from the environment in production (parseEnv requires them), else generated
+    // into DATA_DIR once.
+    const keys = await loadSigningKeys({
+      privateKey: env.JWT_PRIVATE_KEY,
+      publicKeys: env.JWT_PUBLIC_KEYS,
+      dataDir: env.DATA_DIR,
+    });
+    const tokens = new AccessTokens(keys);
+    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);
     const server = createServer((req, res) => {

@@ -16,6 +16,10 @@ try {
 
 const log = createLogger(env.LOG_LEVEL);
 const app = await startApp(env, log).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`potentia: ${error.message}\n`);
+    process.exit(78);
+  }
   log.fatal({ err: error }, "API server failed to start");
   process.exit(1);
 });
