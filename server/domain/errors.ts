@@ -9,6 +9,12 @@ export const DOMAIN_ERRORS = {
   invalid_input: "The request is not valid.",
   unavailable: "A dependency is unavailable; retry later.",
   internal: "Something went wrong on our side.",
+  // Canvas membership and idempotency (SPEC §5 members routes, A5).
+  user_not_found: "No user has this email address.",
+  member_not_found: "This user is not a member of the canvas.",
+  already_member: "This user is already a member of the canvas.",
+  last_owner: "A canvas must keep at least one owner.",
+  idempotency_mismatch: "This Idempotency-Key was already used with a different request.",
 } as const;
 export type DomainErrorCode = keyof typeof DOMAIN_ERRORS;
 

@@ -10,6 +10,11 @@ const DOMAIN_TO_TRPC: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   invalid_input: "BAD_REQUEST",
   unavailable: "SERVICE_UNAVAILABLE",
   internal: "INTERNAL_SERVER_ERROR",
+  user_not_found: "NOT_FOUND",
+  member_not_found: "NOT_FOUND",
+  already_member: "CONFLICT",
+  last_owner: "CONFLICT",
+  idempotency_mismatch: "UNPROCESSABLE_CONTENT",
 };
 
 /** Stable problem `code`s for errors that come from tRPC itself rather than a DomainError. */
