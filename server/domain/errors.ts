@@ -9,6 +9,10 @@ export const DOMAIN_ERRORS = {
   invalid_input: "The request is not valid.",
   unavailable: "A dependency is unavailable; retry later.",
   internal: "Something went wrong on our side.",
+  // Identity (AUTH-1, AUTH-3).
+  email_taken: "An account with this email already exists.",
+  invalid_credentials: "The email or password is wrong.",
+  invalid_refresh_token: "The refresh token is invalid, expired or revoked; sign in again.",
   // Canvas membership and idempotency (SPEC §5 members routes, A5).
   user_not_found: "No user has this email address.",
   member_not_found: "This user is not a member of the canvas.",
