@@ -118,6 +118,17 @@ describe.each(targets)("Prisma client on $name", (target) => {
     });
     const windowStart = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     await prisma.rpcRateLimit.create({ data: { userId: user.userId, windowStart, count: 1 } });
+    await prisma.idempotencyKey.create({
+      data: {
+        userId: user.userId,
+        scope: "A5",
+        key: "k-1",
+        requestHash: "h",
+        statusCode: 201,
+        response: { canvas_id: canvas.canvasId },
+        expiresAt: new Date(Date.now() + 86_400_000),
+      },
+    });
 
     // Reads, including relations in both directions.
     const readUser = await prisma.user.findUniqueOrThrow({
@@ -174,6 +185,16 @@ describe.each(targets)("Prisma client on $name", (target) => {
         where: { userId_windowStart: { userId: user.userId, windowStart } },
       }),
     ).toMatchObject({ count: 1 });
+    expect(
+      await prisma.idempotencyKey.findUniqueOrThrow({
+        where: { userId_scope_key: { userId: user.userId, scope: "A5", key: "k-1" } },
+        include: { user: true },
+      }),
+    ).toMatchObject({
+      statusCode: 201,
+      response: { canvas_id: canvas.canvasId },
+      user: { email: user.email },
+    });
 
     // An interactive transaction shares the port's connection(s) and rolls back on error.
     await expect(

@@ -1,9 +1,15 @@
 import { router } from "../trpc/init";
+import { auditRouter } from "./audit";
+import { canvasRouter } from "./canvas";
+import { membersRouter } from "./members";
 import { systemRouter } from "./system";
 
 /** The root router: one sub-router per area (`routers/<area>.ts`, thin). */
 export const appRouter = router({
   system: systemRouter,
+  canvas: canvasRouter,
+  members: membersRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

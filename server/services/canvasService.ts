@@ -1,0 +1,382 @@
+/**
+ * Canvases (SPEC §5 A4–A8, audit): load → decide → commit → publish. Routers call
+ * `authorizeCanvas` first (API-1) and hand in what it returned; everything here trusts that.
+ */
+import type { CanvasAccess, CanvasRole } from "../auth/access";
+import type { Principal } from "../auth/principal";
+import type { Database, SqlClient } from "../db/sql";
+import { DomainError } from "../domain/errors";
+import type { Bus } from "../ports/bus";
+import { once } from "./idempotency";
+
+export interface CanvasDeps {
+  db: Database;
+  bus: Bus;
+  onError?: (error: unknown, context: string) => void;
+}
+
+/** Who did it, for audit rows. */
+export interface Actor {
+  userId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type Settings = Record<string, unknown>;
+
+export interface CanvasView {
+  canvas_id: string;
+  title: string;
+  settings: Settings;
+  owner_id: string;
+  role: CanvasRole;
+  created_at: string;
+  updated_at: string;
+  /** When the last block op of the canvas was applied; null before the first. */
+  last_change_at: string | null;
+}
+
+/** Real-time control messages (`canvas-control:<id>`, `user:<id>`), read by the RT engine and RT-8. */
+export type ControlMessage =
+  | { type: "canvas_deleted"; canvas_id: string }
+  | { type: "canvas_updated"; canvas_id: string }
+  | { type: "member_added" | "member_changed"; canvas_id: string; user_id: string; role: CanvasRole }
+  | { type: "member_removed"; canvas_id: string; user_id: string };
+
+export const canvasControlChannel = (canvasId: string) => `canvas-control:${canvasId}`;
+export const userChannel = (userId: string) => `user:${userId}`;
+
+type Ts = Date | string;
+const iso = (t: Ts) => new Date(t).toISOString();
+const isoOrNull = (t: Ts | null) => (t === null ? null : iso(t));
+
+interface CanvasRow {
+  canvas_id: string;
+  title: string;
+  settings: Settings;
+  owner_id: string;
+  role: CanvasRole;
+  created_at: Ts;
+  updated_at: Ts;
+  last_change_at: Ts | null;
+}
+
+// The caller's canvases with their role; last_change_at is a primary-key lookup of the op that
+// last_seq names (block_operations is keyed by server_seq).
+const CANVAS_SELECT = `
+  SELECT c.canvas_id, c.title, c.settings, c.owner_id, m.role, c.created_at, c.updated_at,
+         (SELECT o.created_at FROM block_operations o WHERE o.server_seq = c.last_seq) AS last_change_at
+    FROM canvas_members m JOIN canvas c ON c.canvas_id = m.canvas_id
+   WHERE m.user_id = $1 AND c.deleted_at IS NULL`;
+
+function toView(row: CanvasRow): CanvasView {
+  return {
+    canvas_id: row.canvas_id,
+    title: row.title,
+    settings: row.settings,
+    owner_id: row.owner_id,
+    role: row.role,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    last_change_at: isoOrNull(row.last_change_at),
+  };
+}
+
+function readable(scopes: readonly string[], canvasId: string): boolean {
+  return scopes.includes(`canvas:${canvasId}:read`) || scopes.includes("canvas:*:read");
+}
+
+/** Appends one audit row (DB-5) in the caller's transaction. */
+export async function audit(
+  tx: SqlClient,
+  actor: Actor,
+  entry: { canvasId: string; action: string; targetId?: string; detail?: Record<string, unknown> },
+  startedAt: number,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO system_audit (actor_id, canvas_id, action, target_id, status, ip, user_agent, latency_ms,
+                               affected_rows, detail)
+     VALUES ($1, $2, $3, $4, 'success', $5, $6, $7, 1, $8::jsonb)`,
+    [
+      actor.userId,
+      entry.canvasId,
+      entry.action,
+      entry.targetId ?? null,
+      actor.ip,
+      actor.userAgent,
+      Date.now() - startedAt,
+      JSON.stringify(entry.detail ?? {}),
+    ],
+  );
+}
+
+/** Publishes after commit; a lost control message is logged, never turned into an error. */
+export async function publishControl(
+  deps: CanvasDeps,
+  channels: string[],
+  message: ControlMessage,
+): Promise<void> {
+  const json = JSON.stringify(message);
+  await Promise.all(
+    channels.map((channel) =>
+      deps.bus.publish(channel, json).catch((error) => deps.onError?.(error, `publish ${channel}`)),
+    ),
+  );
+}
+
+/** One canvas as `userId` sees it (after authorizeCanvas). */
+export async function getCanvas(db: SqlClient, userId: string, canvasId: string): Promise<CanvasView> {
+  const [row] = await db.query<CanvasRow>(`${CANVAS_SELECT} AND c.canvas_id = $2`, [userId, canvasId]);
+  if (!row) throw new DomainError("canvas_not_found");
+  return toView(row);
+}
+
+/** A4: the caller's canvases (those its token may read), most recently updated first. */
+export async function listCanvases(db: SqlClient, principal: Principal): Promise<CanvasView[]> {
+  const rows = await db.query<CanvasRow>(`${CANVAS_SELECT} ORDER BY c.updated_at DESC, c.canvas_id`, [
+    principal.userId,
+  ]);
+  return rows.filter((r) => readable(principal.scopes, r.canvas_id)).map(toView);
+}
+
+export interface CreateAnswer {
+  status: number;
+  body: CanvasView;
+  replayed: boolean;
+}
+
+/**
+ * A5: creates the canvas and its owner membership in one transaction, audited. With an
+ * Idempotency-Key, the same key and body answer the first result again and create nothing.
+ */
+export async function createCanvas(
+  deps: CanvasDeps,
+  actor: Actor,
+  input: { title: string; settings?: Settings | undefined },
+  idempotencyKey: string | undefined,
+): Promise<CreateAnswer> {
+  const startedAt = Date.now();
+  const body = { title: input.title, settings: input.settings ?? {} };
+  return deps.db.transaction(async (tx) => {
+    const work = async () => {
+      const [row] = await tx.query<{ canvas_id: string }>(
+        "INSERT INTO canvas (title, settings, owner_id) VALUES ($1, $2::jsonb, $3) RETURNING canvas_id",
+        [body.title, JSON.stringify(body.settings), actor.userId],
+      );
+      const canvasId = row!.canvas_id;
+      await tx.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'owner')", [
+        canvasId,
+        actor.userId,
+      ]);
+      await audit(
+        tx,
+        actor,
+        { canvasId, action: "canvas.create", targetId: canvasId, detail: { title: body.title } },
+        startedAt,
+      );
+      return { status: 201, body: await getCanvas(tx, actor.userId, canvasId) };
+    };
+    if (!idempotencyKey) return { ...(await work()), replayed: false };
+    return once(tx, { userId: actor.userId, scope: "A5", key: idempotencyKey, body }, work);
+  });
+}
+
+/** A6: owner only (checked by the router); settings are replaced as a whole. */
+export async function updateCanvas(
+  deps: CanvasDeps,
+  actor: Actor,
+  canvasId: string,
+  patch: { title?: string | undefined; settings?: Settings | undefined },
+): Promise<CanvasView> {
+  const startedAt = Date.now();
+  const view = await deps.db.transaction(async (tx) => {
+    const updated = await tx.query(
+      `UPDATE canvas SET title = coalesce($2, title), settings = coalesce($3::jsonb, settings), updated_at = now()
+        WHERE canvas_id = $1 AND deleted_at IS NULL RETURNING canvas_id`,
+      [canvasId, patch.title ?? null, patch.settings === undefined ? null : JSON.stringify(patch.settings)],
+    );
+    if (updated.length === 0) throw new DomainError("canvas_not_found");
+    await audit(
+      tx,
+      actor,
+      {
+        canvasId,
+        action: "canvas.update",
+        targetId: canvasId,
+        detail: { fields: Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined) },
+      },
+      startedAt,
+    );
+    return getCanvas(tx, actor.userId, canvasId);
+  });
+  await publishControl(deps, [canvasControlChannel(canvasId)], {
+    type: "canvas_updated",
+    canvas_id: canvasId,
+  });
+  return view;
+}
+
+/**
+ * A7: soft delete (owner, checked by the router). Every canvas route answers 404 afterwards
+ * (authorizeCanvas ignores deleted canvases); the RT engine closes sockets on `canvas_deleted`,
+ * and every member hears it on their user channel (RT-8).
+ */
+export async function deleteCanvas(deps: CanvasDeps, actor: Actor, canvasId: string): Promise<void> {
+  const startedAt = Date.now();
+  const members = await deps.db.transaction(async (tx) => {
+    const deleted = await tx.query(
+      "UPDATE canvas SET deleted_at = now() WHERE canvas_id = $1 AND deleted_at IS NULL RETURNING canvas_id",
+      [canvasId],
+    );
+    if (deleted.length === 0) throw new DomainError("canvas_not_found");
+    await audit(tx, actor, { canvasId, action: "canvas.delete", targetId: canvasId }, startedAt);
+    return tx.query<{ user_id: string }>("SELECT user_id FROM canvas_members WHERE canvas_id = $1", [
+      canvasId,
+    ]);
+  });
+  await publishControl(
+    deps,
+    [canvasControlChannel(canvasId), ...members.map((m) => userChannel(m.user_id))],
+    {
+      type: "canvas_deleted",
+      canvas_id: canvasId,
+    },
+  );
+}
+
+/** Seconds of silence after which a member no longer counts as online (A8). */
+export const ONLINE_WINDOW_S = 60;
+
+export interface PermissionsView {
+  can_read: boolean;
+  can_write: boolean;
+  is_owner: boolean;
+  role: CanvasRole;
+  users: {
+    user_id: string;
+    name: string;
+    role: CanvasRole;
+    online: boolean;
+    last_active_at: string | null;
+  }[];
+}
+
+/** A8: the caller's effective rights (role ∩ token scopes) and every member with presence. */
+export async function permissions(db: SqlClient, access: CanvasAccess): Promise<PermissionsView> {
+  const rows = await db.query<{
+    user_id: string;
+    name: string;
+    role: CanvasRole;
+    last_active_at: Ts | null;
+    online: boolean;
+  }>(
+    `SELECT m.user_id, u.name, m.role, m.last_active_at,
+            coalesce(m.last_active_at > now() - make_interval(secs => $2), false) AS online
+       FROM canvas_members m JOIN users u ON u.user_id = m.user_id
+      WHERE m.canvas_id = $1
+      ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'writer' THEN 1 ELSE 2 END, u.name, m.user_id`,
+    [access.canvasId, ONLINE_WINDOW_S],
+  );
+  return {
+    can_read: access.canRead,
+    can_write: access.canWrite,
+    is_owner: access.isOwner,
+    role: access.role,
+    users: rows.map((r) => ({
+      user_id: r.user_id,
+      name: r.name,
+      role: r.role,
+      online: r.online,
+      last_active_at: isoOrNull(r.last_active_at),
+    })),
+  };
+}
+
+export interface AuditItem {
+  audit_id: number;
+  created_at: string;
+  actor_id: string | null;
+  action: string;
+  target_id: string | null;
+  status: string;
+  ip: string | null;
+  user_agent: string | null;
+  latency_ms: number | null;
+  affected_rows: number | null;
+  detail: Record<string, unknown>;
+}
+
+/** Opaque audit cursor: base64url of `[created_at as exact text, audit_id]` (microseconds kept). */
+function encodeCursor(createdAt: string, auditId: string): string {
+  return Buffer.from(JSON.stringify([createdAt, auditId])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: string; auditId: string } {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === "string" &&
+      !Number.isNaN(Date.parse(parsed[0])) &&
+      typeof parsed[1] === "string" &&
+      /^\d{1,19}$/.test(parsed[1])
+    ) {
+      return { createdAt: parsed[0], auditId: parsed[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new DomainError("invalid_input", "cursor is not valid; pass next_cursor from a previous page");
+}
+
+/** The canvas's audit rows, newest first, keyset-paginated on (created_at, audit_id). */
+export async function listAudit(
+  db: SqlClient,
+  canvasId: string,
+  page: { cursor?: string | undefined; limit: number },
+): Promise<{ items: AuditItem[]; next_cursor: string | null }> {
+  const after = page.cursor ? decodeCursor(page.cursor) : null;
+  const rows = await db.query<{
+    audit_id: string | number;
+    created_at: Ts;
+    created_at_exact: string;
+    actor_id: string | null;
+    action: string;
+    target_id: string | null;
+    status: string;
+    ip: string | null;
+    user_agent: string | null;
+    latency_ms: number | null;
+    affected_rows: number | null;
+    detail: Record<string, unknown>;
+  }>(
+    `SELECT audit_id::text AS audit_id, created_at, created_at::text AS created_at_exact, actor_id, action,
+            target_id, status, ip, user_agent, latency_ms, affected_rows, detail
+       FROM system_audit
+      WHERE canvas_id = $1
+        AND ($2::timestamptz IS NULL OR (created_at, audit_id) < ($2::timestamptz, $3::bigint))
+      ORDER BY created_at DESC, audit_id DESC
+      LIMIT $4`,
+    [canvasId, after?.createdAt ?? null, after?.auditId ?? null, page.limit + 1],
+  );
+  const more = rows.length > page.limit;
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  return {
+    items: items.map((r) => ({
+      audit_id: Number(r.audit_id),
+      created_at: iso(r.created_at),
+      actor_id: r.actor_id,
+      action: r.action,
+      target_id: r.target_id,
+      status: r.status,
+      ip: r.ip,
+      user_agent: r.user_agent,
+      latency_ms: r.latency_ms === null ? null : Number(r.latency_ms),
+      affected_rows: r.affected_rows,
+      detail: r.detail,
+    })),
+    next_cursor: more && last ? encodeCursor(last.created_at_exact, String(last.audit_id)) : null,
+  };
+}
