@@ -11,12 +11,17 @@ import type { Database } from "./db/sql";
 import { vectorAvailable } from "./db/vector";
 import type { Env } from "./env";
 import { handleHealth } from "./http/health";
+import { handleInternal } from "./http/internal";
 import { sendProblem } from "./http/problem";
 import { createRestHandler } from "./http/rest";
 import type { Logger } from "./observability/logger";
+import { Metrics } from "./observability/metrics";
 import type { Bus } from "./ports/bus";
+import type { Limiter } from "./ports/limiter";
 import { MemoryBus } from "./ports/memoryBus";
+import { MemoryLimiter } from "./ports/memoryLimiter";
 import { RedisBus } from "./ports/redisBus";
+import { RedisLimiter } from "./ports/redisLimiter";
 import { appRouter } from "./routers";
 import { CanvasSync } from "./services/canvasSync";
 
@@ -28,6 +33,10 @@ export interface AppDeps {
   canvasSync: CanvasSync;
   keys: SigningKeys;
   tokens: AccessTokens;
+  /** API-2 rate limits: shared through Redis in production, per process otherwise. */
+  limiter: Limiter;
+  /** OPS-1 metrics of this instance (its own registry), served at S1 `/metrics`. */
+  metrics: Metrics;
 }
 
 export interface App {
@@ -90,6 +99,12 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       : new MemoryBus();
     stack.push({ name: "bus", close: () => bus.close() });
 
+    const limiter: Limiter = env.REDIS_URL
+      ? new RedisLimiter({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX, logger: log.child({ port: "limiter" }) })
+      : new MemoryLimiter();
+    stack.push({ name: "limiter", close: () => limiter.close() });
+    const metrics = new Metrics();
+
     const canvasSync = new CanvasSync({
       db,
       bus,
@@ -113,11 +128,14 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       dataDir: env.DATA_DIR,
     });
     const tokens = new AccessTokens(keys);
-    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens };
+    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, limiter, metrics };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);
     const server = createServer((req, res) => {
-      (async () => (await handleHealth(req, res, probe)) || (await rest(req, res)))()
+      (async () =>
+        (await handleHealth(req, res, probe)) ||
+        (await handleInternal(req, res, deps)) ||
+        (await rest(req, res)))()
         .then((handled) => {
           if (!handled) sendProblem(res, 404, "not_found", "no such route");
         })

@@ -4,9 +4,11 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { createOpenApiNodeHttpHandler, generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
 import type { AppDeps } from "../app";
+import { DEFAULT_RATE_LIMITS, type Env } from "../env";
 import type { AppRouter } from "../routers";
 import { createContext } from "../trpc/context";
 import type { Meta } from "../trpc/init";
+import { postProcessOpenApi } from "./openapiPost";
 import { readJsonBody, sendProblem } from "./problem";
 
 export const API_PREFIX = "/api/v1";
@@ -25,7 +27,11 @@ function metaByPath(router: AppRouter): Map<string, Meta> {
 }
 
 /** The OpenAPI 3 document of every REST route (API docs). */
-export function buildOpenApiDocument(router: AppRouter, baseUrl: string): OpenAPIObject {
+export function buildOpenApiDocument(
+  router: AppRouter,
+  baseUrl: string,
+  env: Pick<Env, "RATE_LIMITS" | "NODE_ENV"> = { RATE_LIMITS: DEFAULT_RATE_LIMITS, NODE_ENV: "development" },
+): OpenAPIObject {
   const doc = generateOpenApiDocument(router, {
     title: "POTENTIA API",
     version: "1.0.0",
@@ -34,7 +40,11 @@ export function buildOpenApiDocument(router: AppRouter, baseUrl: string): OpenAP
     baseUrl,
     securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
   });
-  return doc;
+  const procedures = router._def.procedures as unknown as Parameters<typeof postProcessOpenApi>[1];
+  return postProcessOpenApi(doc, procedures, {
+    rateLimits: env.RATE_LIMITS,
+    debugRoutes: env.NODE_ENV !== "production",
+  });
 }
 
 const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
@@ -80,7 +90,7 @@ export function createRestHandler(deps: AppDeps, router: AppRouter, baseUrl: () 
     const url = req.url ?? "/";
     const pathname = url.split("?")[0]!;
     if (pathname === `${API_PREFIX}/openapi.json` && req.method === "GET") {
-      doc ??= JSON.stringify(buildOpenApiDocument(router, baseUrl()));
+      doc ??= JSON.stringify(buildOpenApiDocument(router, baseUrl(), deps.env));
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache" });
       res.end(doc);
       return true;

@@ -9,6 +9,7 @@ import { DomainError } from "../domain/errors";
 import type { RateLimitId } from "../env";
 import type { Context } from "./context";
 import { problemCode, problemDetails, toTRPCError } from "./errors";
+import { enforceRateLimit } from "./rateLimit";
 
 export type Meta = OpenApiMeta<{
   /** Rate-limit rule of this route (SPEC §5 ids; routes beyond the blueprint use DEFAULT). */
@@ -60,13 +61,20 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
-/** Anyone; still rate-limited per IP by the REST layer where the route says so. */
-export const publicProcedure = t.procedure.use(domainErrors);
+/** API-2: every procedure spends a point of its `meta.rateLimit` rule (DEFAULT when unset). */
+const rateLimited = t.middleware(async ({ ctx, meta, next }) => {
+  await enforceRateLimit(ctx, meta?.rateLimit ?? "DEFAULT");
+  return next();
+});
+
+/** Anyone; rate-limited per user when signed in, else per IP. */
+export const publicProcedure = t.procedure.use(domainErrors).use(rateLimited);
 
 /** A verified access token is required (AUTH-2); `ctx.principal` is set below. */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+export const requireAuth = t.middleware(({ ctx, next }) => {
   if (!ctx.principal) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "a valid bearer access token is required" });
   }
   return next({ ctx: { ...ctx, principal: ctx.principal } });
 });
+export const authedProcedure = publicProcedure.use(requireAuth);
