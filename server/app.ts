@@ -12,6 +12,7 @@ import { vectorAvailable } from "./db/vector";
 import type { Env } from "./env";
 import { handleHealth } from "./http/health";
 import { handleInternal } from "./http/internal";
+import { createJwksHandler } from "./http/jwks";
 import { sendProblem } from "./http/problem";
 import { createRestHandler } from "./http/rest";
 import type { Logger } from "./observability/logger";
@@ -23,6 +24,7 @@ import { MemoryLimiter } from "./ports/memoryLimiter";
 import { RedisBus } from "./ports/redisBus";
 import { RedisLimiter } from "./ports/redisLimiter";
 import { appRouter } from "./routers";
+import { AuthService } from "./services/authService";
 import { CanvasSync } from "./services/canvasSync";
 
 export interface AppDeps {
@@ -33,6 +35,8 @@ export interface AppDeps {
   canvasSync: CanvasSync;
   keys: SigningKeys;
   tokens: AccessTokens;
+  /** Identity (AUTH-1..3): register, login, refresh rotation, logout. */
+  auth: AuthService;
   /** API-2 rate limits: shared through Redis in production, per process otherwise. */
   limiter: Limiter;
   /** OPS-1 metrics of this instance (its own registry), served at S1 `/metrics`. */
@@ -128,12 +132,15 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       dataDir: env.DATA_DIR,
     });
     const tokens = new AccessTokens(keys);
-    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, limiter, metrics };
+    const auth = new AuthService({ db, tokens });
+    const jwks = createJwksHandler(keys.jwks);
+    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);
     const server = createServer((req, res) => {
       (async () =>
         (await handleHealth(req, res, probe)) ||
+        jwks(req, res) ||
         (await handleInternal(req, res, deps)) ||
         (await rest(req, res)))()
         .then((handled) => {

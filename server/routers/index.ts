@@ -1,5 +1,6 @@
 import { router } from "../trpc/init";
 import { auditRouter } from "./audit";
+import { authRouter } from "./auth";
 import { canvasRouter } from "./canvas";
 import { membersRouter } from "./members";
 import { systemRouter } from "./system";
@@ -7,6 +8,7 @@ import { systemRouter } from "./system";
 /** The root router: one sub-router per area (`routers/<area>.ts`, thin). */
 export const appRouter = router({
   system: systemRouter,
+  auth: authRouter,
   canvas: canvasRouter,
   members: membersRouter,
   audit: auditRouter,

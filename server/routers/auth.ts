@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/passwords";
+import { publicProcedure, router } from "../trpc/init";
+
+// Parsed once here (STYLE rule 2): emails trimmed and lower-cased before they are checked.
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(320)
+  .pipe(z.email({ message: "must be an email address" }));
+const newPassword = z.string().min(PASSWORD_MIN_LENGTH).max(PASSWORD_MAX_LENGTH);
+// At login a short password cannot match, so it is simply wrong (401), not malformed.
+const password = z.string().min(1).max(PASSWORD_MAX_LENGTH);
+const name = z.string().trim().min(1).max(100);
+const refreshToken = z.string().min(1).max(512);
+
+const session = z.object({
+  user: z.object({ user_id: z.string(), email: z.string(), name: z.string() }),
+  access_token: z.string(),
+  refresh_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int().describe("seconds until the access token expires"),
+});
+
+const tags = ["auth"];
+
+/** Register, login, refresh (H5) and logout (SPEC §5, §6). Public: the body is the credential. */
+export const authRouter = router({
+  register: publicProcedure
+    .meta({
+      openapi: { method: "POST", path: "/api/v1/auth/register", tags, summary: "Create an account (201)" },
+      rateLimit: "AUTH",
+      successStatus: 201,
+    })
+    .input(z.object({ email, password: newPassword, name }))
+    .output(session)
+    .mutation(({ ctx, input }) => ctx.deps.auth.register(input, { ip: ctx.ip, userAgent: ctx.userAgent })),
+
+  login: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/v1/auth/login",
+        tags,
+        summary: "Sign in with email and password",
+      },
+      rateLimit: "AUTH",
+    })
+    .input(z.object({ email, password }))
+    .output(session)
+    .mutation(({ ctx, input }) => ctx.deps.auth.login(input, { ip: ctx.ip, userAgent: ctx.userAgent })),
+
+  refresh: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/v1/auth/refresh",
+        tags,
+        summary: "Rotate a refresh token into a new token pair (H5)",
+      },
+      rateLimit: "H5",
+    })
+    .input(z.object({ refresh_token: refreshToken }))
+    .output(session)
+    .mutation(({ ctx, input }) =>
+      ctx.deps.auth.refresh(input.refresh_token, { ip: ctx.ip, userAgent: ctx.userAgent }),
+    ),
+
+  logout: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/v1/auth/logout",
+        tags,
+        summary: "Revoke a refresh token and its whole family (204)",
+      },
+      rateLimit: "DEFAULT",
+      successStatus: 204,
+    })
+    .input(z.object({ refresh_token: refreshToken }))
+    .output(z.void())
+    .mutation(async ({ ctx, input }) => {
+      await ctx.deps.auth.logout(input.refresh_token, { ip: ctx.ip, userAgent: ctx.userAgent });
+    }),
+});
