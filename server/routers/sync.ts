@@ -1,0 +1,205 @@
+/**
+ * The REST side of sync (SPEC §5): H2 mutate, H4 snapshot/replay, H3 presence, H6 leave, and
+ * A1 (the canvas with its blocks and the real-time mode to use). Thin: input, access check
+ * (API-1) first, one service call, the answer.
+ */
+import type { IncomingMessage } from "node:http";
+import { z } from "zod";
+import { authorizeCanvas } from "../auth/access";
+import { inCanary } from "../domain/canary";
+import { DomainError } from "../domain/errors";
+import { opsSchema } from "../protocol/ops";
+import { canvasOutputSchema, mutateOutputSchema, okSchema, snapshotOutputSchema } from "../protocol/rest";
+import { PresenceService } from "../services/presenceService";
+import { SnapshotService } from "../services/snapshotService";
+import type { Context } from "../trpc/context";
+import { authedProcedure, router } from "../trpc/init";
+
+/** Polling clients (realtime.mode "polling") call H4 this often. */
+export const POLL_INTERVAL_MS = 2000;
+
+const canvasId = z.uuid();
+const tags = ["sync"];
+
+/**
+ * trpc-to-openapi coerces number/boolean fields of every input, bodies included ("1" → 1,
+ * "yes" → true). A one-member union is not coerced: JSON bodies keep their types strictly.
+ */
+const exact = <T extends z.ZodType>(schema: T) => z.union([schema]);
+const coordinate = exact(z.number().min(-1e9).max(1e9));
+
+/** `ws(s)://<host>/ws/canvas/<id>` from the request's Host (the address the client used). */
+function wsUrl(ctx: Context, id: string): string {
+  const req: IncomingMessage = ctx.req;
+  const host = req.headers.host;
+  const safeHost =
+    typeof host === "string" && /^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host)
+      ? host
+      : `${ctx.deps.env.HOST}:${ctx.deps.env.API_PORT}`;
+  const proto = req.headers["x-forwarded-proto"];
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true || proto === "https";
+  return `${secure ? "wss" : "ws"}://${safeHost}/ws/canvas/${id}`;
+}
+
+/**
+ * OPS-4 / OPS-6: WebSocket for canvases in the canary, as long as cross-process fan-out works
+ * (with Redis configured, an unhealthy bus means polling); polling otherwise.
+ */
+function realtimeMode(ctx: Context, id: string): "websocket" | "polling" {
+  const { env, bus } = ctx.deps;
+  if (!inCanary(id, env.CANARY_PERCENT)) return "polling";
+  if (env.REDIS_URL && !bus.isHealthy()) return "polling";
+  return "websocket";
+}
+
+/** MUT-7's window is fixed and aligned to the epoch: seconds until the current one ends. */
+function rpcRetryAfter(durationS: number, nowMs: number): number {
+  const into = (nowMs / 1000) % durationS;
+  return Math.max(1, Math.ceil(durationS - into));
+}
+
+export const syncRouter = router({
+  /** H2 */
+  mutate: authedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/v1/canvas/{canvas_id}/mutate",
+        tags,
+        summary: "Apply 1..50 ops in order; one result per op (MUT)",
+        protect: true,
+      },
+      rateLimit: "H2",
+    })
+    .input(z.object({ canvas_id: canvasId, ops: opsSchema }))
+    .output(mutateOutputSchema)
+    .mutation(async ({ ctx, input }) => {
+      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "write");
+      const out = await ctx.deps.canvasSync.mutate({
+        canvasId: input.canvas_id,
+        userId: ctx.principal.userId,
+        ops: input.ops,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      });
+      if (out.rateLimited) {
+        const rule = ctx.deps.env.RATE_LIMITS.RPC;
+        const retryAfter = rpcRetryAfter(rule.duration, Date.now());
+        if (ctx.res && !ctx.res.headersSent) {
+          ctx.res.setHeader("Retry-After", String(retryAfter));
+          ctx.res.setHeader("RateLimit-Limit", String(rule.points));
+          ctx.res.setHeader("RateLimit-Remaining", "0");
+          ctx.res.setHeader("RateLimit-Reset", String(retryAfter));
+        }
+        throw new DomainError(
+          "rate_limited",
+          `at most ${rule.points} mutate requests per ${rule.duration} s`,
+          {
+            retry_after_s: retryAfter,
+          },
+        );
+      }
+      return { results: out.results };
+    }),
+
+  /** H4 */
+  snapshot: authedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/api/v1/canvas/{canvas_id}/snapshot",
+        tags,
+        summary: "A snapshot, or the ops after since_seq (RT-5)",
+        protect: true,
+      },
+      rateLimit: "H4",
+    })
+    .input(z.object({ canvas_id: canvasId, since_seq: z.coerce.number().int().min(0).optional() }))
+    .output(snapshotOutputSchema)
+    .query(async ({ ctx, input }) => {
+      const access = await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
+      return new SnapshotService(ctx.deps.db).snapshot(input.canvas_id, access.role, input.since_seq);
+    }),
+
+  /** A1 */
+  canvas: authedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/api/v1/canvas/{canvas_id}",
+        tags: ["canvas"],
+        summary: "The canvas, its blocks, server_seq and the real-time mode to use (OPS-4)",
+        protect: true,
+      },
+      rateLimit: "A1",
+    })
+    .input(z.object({ canvas_id: canvasId }))
+    .output(canvasOutputSchema)
+    .query(async ({ ctx, input }) => {
+      const access = await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
+      const state = await new SnapshotService(ctx.deps.db).state(input.canvas_id, access.role);
+      return {
+        canvas: state.canvas,
+        blocks: state.blocks,
+        server_seq: state.serverSeq,
+        realtime: {
+          mode: realtimeMode(ctx, input.canvas_id),
+          ws_url: wsUrl(ctx, input.canvas_id),
+          poll_interval_ms: POLL_INTERVAL_MS,
+        },
+      };
+    }),
+
+  /** H3: readers may send presence too (viewers show a cursor, as in Figma). */
+  presence: authedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/v1/canvas/{canvas_id}/presence",
+        tags,
+        summary: "Publish the caller's cursor / typing state (RT-7)",
+        protect: true,
+      },
+      rateLimit: "H3",
+    })
+    .input(
+      z.strictObject({
+        canvas_id: canvasId,
+        cursor: z.strictObject({ x: coordinate, y: coordinate }).nullable().optional(),
+        block_id: z.uuid().nullable().optional(),
+        typing: exact(z.boolean()).optional(),
+      }),
+    )
+    .output(okSchema)
+    .mutation(async ({ ctx, input }) => {
+      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
+      await new PresenceService(ctx.deps.db, ctx.deps.bus).update({
+        canvasId: input.canvas_id,
+        userId: ctx.principal.userId,
+        cursor: input.cursor ?? null,
+        blockId: input.block_id ?? null,
+        typing: input.typing ?? false,
+      });
+      return { ok: true as const };
+    }),
+
+  /** H6: leaves presence, not membership. */
+  leave: authedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/v1/canvas/{canvas_id}/leave",
+        tags,
+        summary: "Leave the canvas's presence (not its membership)",
+        protect: true,
+      },
+      rateLimit: "H6",
+    })
+    .input(z.strictObject({ canvas_id: canvasId }))
+    .output(okSchema)
+    .mutation(async ({ ctx, input }) => {
+      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
+      await new PresenceService(ctx.deps.db, ctx.deps.bus).leave(input.canvas_id, ctx.principal.userId);
+      return { ok: true as const };
+    }),
+});

@@ -1,0 +1,74 @@
+/**
+ * Presence over REST (H3, H6; RT-7): ephemeral messages on the bus channel `presence:<canvas>`,
+ * plus `canvas_members.last_active_at`, written at most once per 30 s per user and canvas.
+ */
+import type { SqlClient } from "../db/sql";
+import type { Bus } from "../ports/bus";
+
+export const presenceChannel = (canvasId: string) => `presence:${canvasId}`;
+
+/** RT-7: last_active_at is written at most this often per user and canvas. */
+export const LAST_ACTIVE_THROTTLE_S = 30;
+
+export interface PresenceUpdate {
+  canvasId: string;
+  userId: string;
+  cursor?: { x: number; y: number } | null;
+  blockId?: string | null;
+  typing?: boolean;
+}
+
+/** The `presence` event (RT-3) as published on `presence:<canvas>`. */
+export interface PresenceEvent {
+  type: "presence";
+  user_id: string;
+  name: string;
+  cursor: { x: number; y: number } | null;
+  typing: boolean;
+  block_id: string | null;
+}
+
+/** The `leave` event (RT-3). */
+export interface LeaveEvent {
+  type: "leave";
+  user_id: string;
+}
+
+export class PresenceService {
+  constructor(
+    private readonly db: SqlClient,
+    private readonly bus: Pick<Bus, "publish">,
+  ) {}
+
+  /** Publishes the caller's presence; touches last_active_at when it is older than 30 s. */
+  async update(update: PresenceUpdate): Promise<PresenceEvent> {
+    // Intent: throttled last_active_at write (RT-7) and the user's display name, one round trip.
+    // The UPDATE's WHERE is the throttle: concurrent calls write at most once per window.
+    const [row] = await this.db.query<{ name: string }>(
+      `WITH touched AS (
+         UPDATE canvas_members SET last_active_at = now()
+          WHERE canvas_id = $1 AND user_id = $2
+            AND (last_active_at IS NULL OR last_active_at < now() - make_interval(secs => $3))
+         RETURNING 1)
+       SELECT u.name FROM users u WHERE u.user_id = $2`,
+      [update.canvasId, update.userId, LAST_ACTIVE_THROTTLE_S],
+    );
+    const event: PresenceEvent = {
+      type: "presence",
+      user_id: update.userId,
+      name: row?.name ?? "",
+      cursor: update.cursor ?? null,
+      typing: update.typing ?? false,
+      block_id: update.blockId ?? null,
+    };
+    await this.bus.publish(presenceChannel(update.canvasId), JSON.stringify(event));
+    return event;
+  }
+
+  /** H6: the caller leaves the canvas's presence (not its membership). */
+  async leave(canvasId: string, userId: string): Promise<LeaveEvent> {
+    const event: LeaveEvent = { type: "leave", user_id: userId };
+    await this.bus.publish(presenceChannel(canvasId), JSON.stringify(event));
+    return event;
+  }
+}
