@@ -74,6 +74,7 @@ describe("register", () => {
     const email = freshEmail();
     const res = await post("register", { email, password: PASSWORD, name: "Ada Lovelace" });
     expect(res.status).toBe(201);
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as Session;
     expectSession(body, email, "Ada Lovelace");
 
@@ -265,6 +266,7 @@ describe("refresh (H5)", () => {
     const first = await register();
     const res = await post("refresh", { refresh_token: first.refresh_token });
     expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const second = (await res.json()) as Session;
     expectSession(second, first.user.email, first.user.name);
     expect(second.refresh_token).not.toBe(first.refresh_token);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/passwords";
+import type { Context } from "../trpc/context";
 import { publicProcedure, router } from "../trpc/init";
 
 // Parsed once here (STYLE rule 2): emails trimmed and lower-cased before they are checked.
@@ -25,6 +26,12 @@ const session = z.object({
 
 const tags = ["auth"];
 
+/** Token answers must not be cached by any intermediary (RFC 6749 §5.1); the caller, for the audit row. */
+function tokenResponse(ctx: Context) {
+  if (ctx.res && !ctx.res.headersSent) ctx.res.setHeader("cache-control", "no-store");
+  return { ip: ctx.ip, userAgent: ctx.userAgent };
+}
+
 /** Register, login, refresh (H5) and logout (SPEC §5, §6). Public: the body is the credential. */
 export const authRouter = router({
   register: publicProcedure
@@ -35,7 +42,7 @@ export const authRouter = router({
     })
     .input(z.object({ email, password: newPassword, name }))
     .output(session)
-    .mutation(({ ctx, input }) => ctx.deps.auth.register(input, { ip: ctx.ip, userAgent: ctx.userAgent })),
+    .mutation(({ ctx, input }) => ctx.deps.auth.register(input, tokenResponse(ctx))),
 
   login: publicProcedure
     .meta({
@@ -49,7 +56,7 @@ export const authRouter = router({
     })
     .input(z.object({ email, password }))
     .output(session)
-    .mutation(({ ctx, input }) => ctx.deps.auth.login(input, { ip: ctx.ip, userAgent: ctx.userAgent })),
+    .mutation(({ ctx, input }) => ctx.deps.auth.login(input, tokenResponse(ctx))),
 
   refresh: publicProcedure
     .meta({
@@ -63,9 +70,7 @@ export const authRouter = router({
     })
     .input(z.object({ refresh_token: refreshToken }))
     .output(session)
-    .mutation(({ ctx, input }) =>
-      ctx.deps.auth.refresh(input.refresh_token, { ip: ctx.ip, userAgent: ctx.userAgent }),
-    ),
+    .mutation(({ ctx, input }) => ctx.deps.auth.refresh(input.refresh_token, tokenResponse(ctx))),
 
   logout: publicProcedure
     .meta({
@@ -81,6 +86,6 @@ export const authRouter = router({
     .input(z.object({ refresh_token: refreshToken }))
     .output(z.void())
     .mutation(async ({ ctx, input }) => {
-      await ctx.deps.auth.logout(input.refresh_token, { ip: ctx.ip, userAgent: ctx.userAgent });
+      await ctx.deps.auth.logout(input.refresh_token, tokenResponse(ctx));
     }),
 });
