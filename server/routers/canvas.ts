@@ -73,6 +73,20 @@ export const canvasRouter = router({
           "201 with the canvas. With an `Idempotency-Key` header, the same key and body within 24 h " +
           "answer the first result again (header `Idempotent-Replayed: true`) and create nothing; the " +
           "same key with another body answers 422 `idempotency_mismatch`. Keys are per user.",
+        requestHeaders: z.object({
+          "idempotency-key": z
+            .string()
+            .min(1)
+            .max(255)
+            .optional()
+            .describe("Makes retries safe: the same key and body create the canvas once (24 h, per user)."),
+        }),
+        errorResponses: {
+          400: "Bad input",
+          401: "No valid token",
+          422: "idempotency_mismatch",
+          429: "Rate limited",
+        },
       },
       rateLimit: "A5",
       successStatus: 201,
