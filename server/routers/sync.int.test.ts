@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi, type TestUser } from "../../tests/support/apiHarness";
+import { canvasChannel } from "../services/canvasSync";
 import { presenceChannel } from "../services/presenceService";
 
 // Generous per-route limits: these tests are about the routes, not the API-2 middleware.
@@ -239,6 +240,65 @@ describe("H4 snapshot and replay", () => {
       events: [],
       server_seq: fresh.server_seq,
     });
+  });
+
+  it("RT-5: replayed events are exactly the live op events (text_op and deletes included)", async () => {
+    const owner = await api.user();
+    const canvas = await api.canvas(owner);
+    const live: Json[] = [];
+    const stop = await api.app.deps.bus.subscribe(canvasChannel(canvas), (m) =>
+      live.push(...(JSON.parse(m) as { events: Json[] }).events),
+    );
+    try {
+      const from = (await snapshot(owner, canvas)).server_seq;
+      const a = create("hello");
+      await mutate(owner, canvas, [a, create("x")]);
+      const typed = await mutate(owner, canvas, [
+        {
+          client_op_id: randomUUID(),
+          action: "update",
+          block_id: a.block_id,
+          base_version: 1,
+          text_op: [5, " world"],
+        },
+      ]);
+      expect(typed[0]).toMatchObject({ status: "success", text_op: [5, " world"] });
+      await mutate(owner, canvas, [
+        { client_op_id: randomUUID(), action: "delete", block_id: a.block_id, base_version: 2 },
+      ]);
+      const replay = await snapshot(owner, canvas, from);
+      for (let i = 0; i < 100 && live.length < replay.events.length; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(replay.events).toHaveLength(4);
+      expect(replay.events).toEqual(live);
+      expect(replay.events[2]).toMatchObject({
+        action: "update",
+        text_op: [5, " world"],
+        block: { content: "hello world" },
+      });
+      expect(replay.events[3]).toMatchObject({ action: "delete", block_id: a.block_id });
+    } finally {
+      await stop();
+    }
+  });
+
+  it("H2: the request's IP and user agent reach the op's audit row", async () => {
+    const owner = await api.user();
+    const canvas = await api.canvas(owner);
+    const op = create("audited");
+    const res = await owner.fetch(`/api/v1/canvas/${canvas}/mutate`, {
+      method: "POST",
+      json: { ops: [op] },
+      headers: { "user-agent": "potentia-sync-test/1.0" },
+    });
+    expect(res.status).toBe(200);
+    const rows = await api.app.deps.db.query<{ ip: string | null; user_agent: string | null }>(
+      "SELECT ip, user_agent FROM system_audit WHERE canvas_id = $1 AND target_id = $2",
+      [canvas, op.block_id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.user_agent).toBe("potentia-sync-test/1.0");
+    expect(rows[0]!.ip).toMatch(/127\.0\.0\.1/);
   });
 
   it("RT-5: a since_seq older than the op log holds gets a snapshot, not a replay with a hole", async () => {

@@ -114,7 +114,12 @@ export const syncRouter = router({
       },
       rateLimit: "H4",
     })
-    .input(z.object({ canvas_id: canvasId, since_seq: z.coerce.number().int().min(0).optional() }))
+    .input(
+      z.object({
+        canvas_id: canvasId,
+        since_seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+      }),
+    )
     .output(snapshotOutputSchema)
     .query(async ({ ctx, input }) => {
       const access = await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
