@@ -242,6 +242,34 @@ describe("H4 snapshot and replay", () => {
     });
   });
 
+  it("RT-5: snapshots taken during concurrent writes plus their replay equal the final state", async () => {
+    const owner = await api.user();
+    const writer = await api.user();
+    const canvas = await api.canvas(owner);
+    await api.member(canvas, writer, "writer");
+    // Two writers commit one request after another while a reader keeps taking snapshots.
+    let writing = 2;
+    const writeLoop = async (user: TestUser, tag: string) => {
+      for (let i = 0; i < 12; i++)
+        await mutate(user, canvas, [create(`${tag}${i}-a`), create(`${tag}${i}-b`)]);
+      writing -= 1;
+    };
+    const taken: Json[] = [];
+    const readLoop = async () => {
+      while (writing > 0) taken.push(await snapshot(owner, canvas));
+    };
+    await Promise.all([writeLoop(owner, "o"), writeLoop(writer, "w"), readLoop(), readLoop()]);
+    expect(taken.length).toBeGreaterThan(2);
+    const final = await snapshot(owner, canvas);
+    expect(final.blocks).toHaveLength(48);
+    for (const snap of taken) {
+      const replay = await snapshot(owner, canvas, snap.server_seq);
+      expect(replay.mode).toBe("replay");
+      expect(replay.server_seq).toBe(final.server_seq);
+      expect(applyEvents(snap.blocks, replay.events)).toEqual(final.blocks);
+    }
+  });
+
   it("RT-5: replayed events are exactly the live op events (text_op and deletes included)", async () => {
     const owner = await api.user();
     const canvas = await api.canvas(owner);
