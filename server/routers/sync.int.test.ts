@@ -358,6 +358,9 @@ describe("H4 snapshot and replay", () => {
       if (i === 0) firstSeq = rs[0]!.server_seq;
     }
     const far = await snapshot(owner, canvas, 0);
+    expect((await (await owner.fetch(`/api/v1/canvas/${canvas}/snapshot?since_seq=`)).json()).mode).toBe(
+      "snapshot",
+    );
     expect(far.mode).toBe("snapshot");
     expect(far.blocks).toHaveLength(1050);
     const near = await snapshot(owner, canvas, firstSeq + 100);

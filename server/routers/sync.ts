@@ -117,7 +117,12 @@ export const syncRouter = router({
     .input(
       z.object({
         canvas_id: canvasId,
-        since_seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+        since_seq: z
+          .string()
+          .regex(/^\d{0,15}$/, "must be a non-negative integer")
+          .optional()
+          // An empty since_seq (a client without a position) means "no since_seq": a snapshot.
+          .transform((v) => (v ? Number(v) : undefined)),
       }),
     )
     .output(snapshotOutputSchema)
