@@ -23,6 +23,8 @@ import { MemoryBus } from "./ports/memoryBus";
 import { MemoryLimiter } from "./ports/memoryLimiter";
 import { RedisBus } from "./ports/redisBus";
 import { RedisLimiter } from "./ports/redisLimiter";
+import { RealtimeHub } from "./realtime/hub";
+import { attachWebSockets } from "./realtime/wsServer";
 import { appRouter } from "./routers";
 import { AuthService } from "./services/authService";
 import { CanvasSync } from "./services/canvasSync";
@@ -152,6 +154,21 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
           else res.destroy();
         });
     });
+    // H1: the real-time engine on the same port (RT-1..7).
+    const hub = new RealtimeHub({
+      db,
+      bus,
+      canvasSync,
+      socketRate: env.RATE_LIMITS.H1,
+      onError: (error, context) => log.error({ err: error, context }, "realtime error"),
+      onConnection: (delta) => metrics.wsConnection(delta),
+    });
+    const sockets = attachWebSockets(server, {
+      hub,
+      tokens,
+      allowedOrigins: env.ALLOWED_ORIGINS,
+      accepting: () => !draining,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(env.API_PORT, env.HOST, () => resolve());
@@ -168,7 +185,9 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const stop = () => {
       stopping ??= (async () => {
         draining = true;
-        // Stop accepting, let in-flight requests finish, then close the rest in reverse order.
+        // Sockets are told to reconnect elsewhere (1001, OPS-5); then stop accepting, let
+        // in-flight requests finish, and close the rest in reverse order.
+        await sockets.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

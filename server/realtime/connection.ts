@@ -1,0 +1,202 @@
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import type { RateLimiterMemory } from "rate-limiter-flexible";
+import type { WebSocket } from "ws";
+import { authorizeCanvas } from "../auth/access";
+import type { Principal } from "../auth/principal";
+import { DomainError } from "../domain/errors";
+import { PresenceService } from "../services/presenceService";
+import { CloseCodes } from "./closeCodes";
+import type { RealtimeHub } from "./hub";
+import {
+  clientMessageSchema,
+  errorFrame,
+  eventsInputSchema,
+  mutateInputSchema,
+  presenceInputSchema,
+  resultFrame,
+} from "./protocol";
+import { Subscriber } from "./subscriber";
+
+/** Rejected messages within 10 s after which a flooding socket is closed (RT-6). */
+const FLOOD_STRIKES = 20;
+
+export interface ConnectionInfo {
+  principal: Principal;
+  canvasId: string;
+  ip: string;
+  userAgent: string | null;
+}
+
+const DOMAIN_TO_TRPC: Record<string, TRPC_ERROR_CODE_KEY> = {
+  canvas_not_found: "NOT_FOUND",
+  forbidden: "FORBIDDEN",
+  rate_limited: "TOO_MANY_REQUESTS",
+};
+
+/**
+ * One socket (RT-2): parses and validates every message at the edge, rate-limits it, and
+ * routes it — `sync.events` to the canvas room, `sync.mutate` to the same mutation service as
+ * H2, `sync.presence` / `sync.leave` to the same presence path as H3/H6.
+ */
+export class Connection {
+  private readonly subs = new Map<string, Subscriber>();
+  private strikes: number[] = [];
+  private closed = false;
+  private readonly expiryTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly info: ConnectionInfo,
+    private readonly hub: RealtimeHub,
+    private readonly limiter: RateLimiterMemory,
+    private readonly key: string,
+  ) {
+    const ttl = Math.max(0, info.principal.expiresAt - Date.now());
+    // RT-6: an expired token ends the socket (4401); the client refreshes and resumes.
+    this.expiryTimer = setTimeout(
+      () => this.close(CloseCodes.TOKEN_EXPIRED, "token expired"),
+      Math.min(ttl, 2 ** 31 - 1),
+    );
+    this.expiryTimer.unref();
+    socket.on("message", (data, isBinary) => void this.onMessage(data, isBinary));
+    socket.on("close", () => this.dispose());
+    socket.on("error", () => this.dispose());
+  }
+
+  get userId(): string {
+    return this.info.principal.userId;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.dispose();
+    this.socket.close(code, reason);
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.expiryTimer);
+    for (const sub of this.subs.values()) this.hub.detach(this.info.canvasId, sub);
+    this.subs.clear();
+    this.hub.forget(this);
+  }
+
+  private send(frame: string): void {
+    this.hub.send(this.socket, frame);
+  }
+
+  private async onMessage(data: unknown, isBinary: boolean): Promise<void> {
+    if (this.closed) return;
+    const text = isBinary ? null : String(data);
+    if (text === "PING") return this.send("PONG");
+    if (text === "PONG") return;
+    // RT-6: 10 messages/s per socket; past it, an error per message, then 1008 for a flood.
+    try {
+      await this.limiter.consume(this.key);
+    } catch {
+      const now = Date.now();
+      this.strikes = this.strikes.filter((t) => now - t < 10_000);
+      this.strikes.push(now);
+      if (this.strikes.length >= FLOOD_STRIKES)
+        return this.close(CloseCodes.POLICY_VIOLATION, "message rate exceeded");
+      return this.send(errorFrame(null, false, "TOO_MANY_REQUESTS", "more than 10 messages per second"));
+    }
+    let parsed: unknown;
+    try {
+      parsed = text === null ? undefined : JSON.parse(text);
+    } catch {
+      return this.send(errorFrame(null, false, "PARSE_ERROR", "the message is not valid JSON"));
+    }
+    const messages = Array.isArray(parsed) ? parsed.slice(0, 50) : [parsed];
+    for (const raw of messages) await this.handle(raw);
+  }
+
+  private async handle(raw: unknown): Promise<void> {
+    const msg = clientMessageSchema.safeParse(raw);
+    if (!msg.success) {
+      const id = raw && typeof raw === "object" && "id" in raw ? (raw as { id: unknown }).id : null;
+      const safeId = typeof id === "number" || typeof id === "string" ? id : null;
+      return this.send(errorFrame(safeId, false, "BAD_REQUEST", "not a tRPC message"));
+    }
+    const m = msg.data;
+    const jsonrpc = m.jsonrpc === "2.0";
+    const idKey = JSON.stringify(m.id);
+    if (m.method === "subscription.stop") {
+      const sub = this.subs.get(idKey);
+      if (sub) {
+        this.subs.delete(idKey);
+        this.hub.detach(this.info.canvasId, sub);
+      }
+      return this.send(resultFrame(m.id, jsonrpc, { type: "stopped" }));
+    }
+    const { path, input, lastEventId } = m.params;
+    try {
+      if (path === "sync.events" && m.method === "subscription") {
+        const parsedInput = eventsInputSchema.safeParse(input);
+        if (!parsedInput.success)
+          throw new DomainError("invalid_input", "since_seq must be a non-negative integer");
+        if (this.subs.has(idKey))
+          return this.send(errorFrame(m.id, jsonrpc, "BAD_REQUEST", `duplicate id ${idKey}`));
+        const resumeFrom =
+          lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : null;
+        const since = resumeFrom ?? parsedInput.data?.since_seq ?? null;
+        const sub = new Subscriber(this.socket, this.userId, idKey, jsonrpc, (s, f) => this.hub.send(s, f));
+        this.subs.set(idKey, sub);
+        this.send(resultFrame(m.id, jsonrpc, { type: "started" }));
+        await this.hub.attach(this.info.canvasId, sub, since);
+        return;
+      }
+      if (m.method !== "mutation") throw new DomainError("invalid_input", `unknown procedure ${path}`);
+      if (path === "sync.mutate") {
+        const parsedInput = mutateInputSchema.safeParse(input);
+        if (!parsedInput.success) throw new DomainError("invalid_input", "ops must be an array of 1..50 ops");
+        // Roles can change while the socket is open: check write access on every call.
+        await authorizeCanvas(this.hub.deps.db, this.info.principal, this.info.canvasId, "write");
+        const out = await this.hub.deps.canvasSync.mutate({
+          canvasId: this.info.canvasId,
+          userId: this.userId,
+          ops: parsedInput.data.ops,
+          ip: this.info.ip,
+          userAgent: this.info.userAgent,
+        });
+        if (out.rateLimited) {
+          return this.send(
+            errorFrame(m.id, jsonrpc, "TOO_MANY_REQUESTS", "too many mutate requests; retry later", {
+              results: out.results,
+            }),
+          );
+        }
+        return this.send(resultFrame(m.id, jsonrpc, { type: "data", data: { results: out.results } }));
+      }
+      if (path === "sync.presence" || path === "sync.leave") {
+        const presence = new PresenceService(this.hub.deps.db, this.hub.deps.bus);
+        if (path === "sync.leave") {
+          await presence.leave(this.info.canvasId, this.userId);
+        } else {
+          const parsedInput = presenceInputSchema.safeParse(input ?? {});
+          if (!parsedInput.success)
+            throw new DomainError("invalid_input", "presence is { cursor?, block_id?, typing? }");
+          await presence.update({
+            canvasId: this.info.canvasId,
+            userId: this.userId,
+            cursor: parsedInput.data.cursor,
+            blockId: parsedInput.data.block_id,
+            typing: parsedInput.data.typing,
+          });
+        }
+        return this.send(resultFrame(m.id, jsonrpc, { type: "data", data: { ok: true } }));
+      }
+      throw new DomainError("invalid_input", `unknown procedure ${path}`);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        const code =
+          DOMAIN_TO_TRPC[error.code] ??
+          (error.code === "invalid_input" ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR");
+        return this.send(errorFrame(m.id, jsonrpc, code, error.message));
+      }
+      this.hub.deps.onError(error, `ws ${path}`);
+      return this.send(errorFrame(m.id, jsonrpc, "INTERNAL_SERVER_ERROR", "an unexpected error occurred"));
+    }
+  }
+}

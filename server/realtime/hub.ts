@@ -1,0 +1,226 @@
+import type { Socket } from "node:net";
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import type { WebSocket } from "ws";
+import type { Database } from "../db/sql";
+import type { RateRule } from "../env";
+import type { Bus } from "../ports/bus";
+import type { CanvasSync } from "../services/canvasSync";
+import { presenceChannel } from "../services/presenceService";
+import { CloseCodes } from "./closeCodes";
+import { Connection, type ConnectionInfo } from "./connection";
+import { CanvasRoom } from "./room";
+import { MAX_BUFFERED_BYTES, type Subscriber } from "./subscriber";
+
+export interface HubDeps {
+  db: Database;
+  bus: Bus;
+  canvasSync: CanvasSync;
+  /** H1's per-socket message limit (RATE_LIMITS.H1). */
+  socketRate: RateRule;
+  onError: (error: unknown, context: string) => void;
+  /** A socket opened (+1) or closed (-1): for potentia_ws_connections (OPS-1). */
+  onConnection?: (delta: 1 | -1) => void;
+}
+
+/** How often each room re-checks its sockets' memberships, besides control messages (RT-6). */
+const MEMBERSHIP_RECHECK_MS = 4_000;
+
+interface RoomEntry {
+  room: CanvasRoom;
+  ready: Promise<void>;
+  connections: Set<Connection>;
+  unsubscribe: (() => Promise<void>)[];
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The process's real-time state: one room per canvas with subscribers here, the sockets, and
+ * the write path. Writes to a socket are corked on first use in an event-loop turn and uncorked
+ * once per turn, so many frames leave in one TCP write; a socket whose buffer passes its cap is
+ * closed as a slow consumer without slowing the others.
+ */
+export class RealtimeHub {
+  private readonly rooms = new Map<string, RoomEntry>();
+  private readonly corked = new Set<WebSocket>();
+  private uncorkScheduled = false;
+  private readonly limiter: RateLimiterMemory;
+  private connectionCount = 0;
+  private readonly offReconnect: () => void;
+
+  constructor(readonly deps: HubDeps) {
+    this.limiter = new RateLimiterMemory({
+      points: deps.socketRate.points,
+      duration: deps.socketRate.duration,
+    });
+    // RT-4: after a bus outage every room catches up from the op log.
+    this.offReconnect = deps.bus.onReconnect(() => {
+      for (const entry of this.rooms.values()) void entry.room.catchUp();
+    });
+  }
+
+  get connections(): number {
+    return this.connectionCount;
+  }
+
+  /** Takes over an upgraded socket. */
+  accept(socket: WebSocket, info: ConnectionInfo): Connection {
+    const entry = this.room(info.canvasId);
+    const connection = new Connection(
+      socket,
+      info,
+      this,
+      this.limiter,
+      `${info.principal.userId}:${Math.random()}`,
+    );
+    entry.connections.add(connection);
+    this.connectionCount++;
+    this.deps.onConnection?.(1);
+    return connection;
+  }
+
+  /** Called by a closing connection. */
+  forget(connection: Connection): void {
+    const entry = this.rooms.get(connection.info.canvasId);
+    if (entry?.connections.delete(connection)) {
+      this.connectionCount--;
+      this.deps.onConnection?.(-1);
+      if (entry.connections.size === 0) void this.dropRoom(connection.info.canvasId);
+    }
+  }
+
+  async attach(canvasId: string, sub: Subscriber, since: number | null): Promise<void> {
+    const entry = this.room(canvasId);
+    await entry.ready;
+    const complete = await entry.room.attach(sub, since);
+    if (!complete) {
+      // RT-5: the replay window does not reach back to since_seq: reload a snapshot.
+      sub.sendPlain(JSON.stringify({ type: "resync", server_seq: sub.lastSent }));
+      sub.goLive();
+    }
+  }
+
+  detach(canvasId: string, sub: Subscriber): void {
+    this.rooms.get(canvasId)?.room.detach(sub);
+  }
+
+  /** Queues one frame on a socket; see the class comment. */
+  send(socket: WebSocket, frame: string): void {
+    if (socket.readyState !== socket.OPEN) return;
+    const raw = (socket as unknown as { _socket?: Socket })._socket;
+    if (raw && !this.corked.has(socket)) {
+      raw.cork();
+      this.corked.add(socket);
+      if (!this.uncorkScheduled) {
+        this.uncorkScheduled = true;
+        setImmediate(() => this.uncorkAll());
+      }
+    }
+    socket.send(frame);
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      socket.close(CloseCodes.SLOW_CONSUMER, "slow consumer: reconnect with since_seq");
+      setTimeout(() => socket.terminate(), 1_000).unref();
+    }
+  }
+
+  /** Closes every socket of a user (or all, when userId is null) in one canvas. */
+  closeSockets(canvasId: string, userId: string | null, code: number, reason: string): void {
+    const entry = this.rooms.get(canvasId);
+    if (!entry) return;
+    for (const connection of [...entry.connections]) {
+      if (userId === null || connection.userId === userId) connection.close(code, reason);
+    }
+  }
+
+  /** Closes everything (OPS-5: clients are told to reconnect elsewhere). */
+  async close(): Promise<void> {
+    this.offReconnect();
+    for (const [canvasId, entry] of this.rooms) {
+      for (const connection of [...entry.connections])
+        connection.close(CloseCodes.GOING_AWAY, "server restarting");
+      await this.dropRoom(canvasId);
+    }
+  }
+
+  private uncorkAll(): void {
+    this.uncorkScheduled = false;
+    for (const socket of this.corked) (socket as unknown as { _socket?: Socket })._socket?.uncork();
+    this.corked.clear();
+  }
+
+  private room(canvasId: string): RoomEntry {
+    const existing = this.rooms.get(canvasId);
+    if (existing) return existing;
+    const room = new CanvasRoom(canvasId, {
+      db: this.deps.db,
+      bus: this.deps.bus,
+      onError: this.deps.onError,
+    });
+    const entry: RoomEntry = {
+      room,
+      connections: new Set(),
+      unsubscribe: [],
+      ready: Promise.resolve(),
+      timer: setInterval(() => void this.recheckMembers(canvasId), MEMBERSHIP_RECHECK_MS),
+    };
+    entry.timer.unref();
+    entry.ready = (async () => {
+      await room.open();
+      entry.unsubscribe.push(
+        await this.deps.bus.subscribe(presenceChannel(canvasId), (message) => {
+          const event = JSON.parse(message) as { user_id?: string };
+          room.broadcastPlain(event, event.user_id);
+        }),
+        await this.deps.bus.subscribe(`canvas-control:${canvasId}`, (message) =>
+          this.onControl(canvasId, message),
+        ),
+      );
+    })();
+    entry.ready.catch((error) => this.deps.onError(error, `room ${canvasId} open`));
+    this.rooms.set(canvasId, entry);
+    return entry;
+  }
+
+  private async dropRoom(canvasId: string): Promise<void> {
+    const entry = this.rooms.get(canvasId);
+    if (!entry) return;
+    this.rooms.delete(canvasId);
+    clearInterval(entry.timer);
+    await entry.ready.catch(() => {});
+    await Promise.all(entry.unsubscribe.map((u) => u().catch(() => {})));
+    await entry.room.close();
+  }
+
+  /** Membership and deletion messages from the canvas and member services (A7, members). */
+  private onControl(canvasId: string, message: string): void {
+    const event = JSON.parse(message) as { type?: string; user_id?: string; role?: string };
+    if (event.type === "canvas_deleted")
+      this.closeSockets(canvasId, null, CloseCodes.CANVAS_DELETED, "canvas deleted");
+    if (event.type === "member_removed" && event.user_id) {
+      this.closeSockets(canvasId, event.user_id, CloseCodes.FORBIDDEN, "access to this canvas was removed");
+    }
+  }
+
+  /** RT-6: membership loss closes the socket within 5 s even when a control message was lost. */
+  private async recheckMembers(canvasId: string): Promise<void> {
+    const entry = this.rooms.get(canvasId);
+    if (!entry || entry.connections.size === 0) return;
+    try {
+      const rows = await this.deps.db.query<{ user_id: string }>(
+        `SELECT m.user_id FROM canvas_members m JOIN canvas c ON c.canvas_id = m.canvas_id
+          WHERE m.canvas_id = $1 AND c.deleted_at IS NULL`,
+        [canvasId],
+      );
+      const members = new Set(rows.map((r) => r.user_id));
+      for (const connection of [...entry.connections]) {
+        if (!members.has(connection.userId)) {
+          connection.close(
+            rows.length === 0 ? CloseCodes.CANVAS_DELETED : CloseCodes.FORBIDDEN,
+            "access to this canvas was removed",
+          );
+        }
+      }
+    } catch (error) {
+      this.deps.onError(error, `room ${canvasId} membership check`);
+    }
+  }
+}

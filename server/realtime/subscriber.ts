@@ -1,0 +1,51 @@
+import type { WebSocket } from "ws";
+
+/** Bytes a socket may have queued before it counts as a slow consumer (RT-6). */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One `sync.events` subscription on one socket. Frames follow tRPC's WebSocket wire protocol
+ * (so @trpc/client's wsLink reads them unchanged), but are assembled here: the event JSON is
+ * serialised once per canvas and only the per-subscription envelope differs (ENV-NOTES).
+ */
+export class Subscriber {
+  /** Highest server_seq sent to this subscriber (replay and live never send one twice). */
+  lastSent = 0;
+  /** While the since_seq replay runs, live events wait here. */
+  buffer: { seq: number; json: string }[] | null = [];
+  private readonly head: string;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly userId: string,
+    /** The request id the client used (number or string), already JSON-encoded. */
+    readonly idJson: string,
+    jsonrpc: boolean,
+    private readonly send: (socket: WebSocket, frame: string) => void,
+  ) {
+    this.head = `{${jsonrpc ? '"jsonrpc":"2.0",' : ""}"id":${idJson},"result":{"type":"data",`;
+  }
+
+  /** A tracked op event: its server_seq is the event id the client resumes from. */
+  sendOp(seq: number, json: string): void {
+    if (seq <= this.lastSent) return;
+    if (this.buffer) {
+      this.buffer.push({ seq, json });
+      return;
+    }
+    this.lastSent = seq;
+    this.send(this.socket, `${this.head}"id":"${seq}","data":{"id":"${seq}","data":${json}}}}`);
+  }
+
+  /** An untracked event (presence, join, leave, resync). */
+  sendPlain(json: string): void {
+    this.send(this.socket, `${this.head}"data":${json}}}`);
+  }
+
+  /** Ends the replay: flushes what arrived live meanwhile, in order, without duplicates. */
+  goLive(): void {
+    const waiting = this.buffer ?? [];
+    this.buffer = null;
+    for (const { seq, json } of waiting) this.sendOp(seq, json);
+  }
+}
