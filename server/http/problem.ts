@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./safeInput";
 
 /**
  * Sends an RFC 9457 problem: `{ type, title, status, detail, code, ...extra }` as
@@ -63,10 +64,17 @@ export async function readJsonBody(
     sendProblem(res, 415, "unsupported_media_type", "send the body as application/json");
     return undefined;
   }
+  const text = Buffer.concat(chunks).toString("utf8");
+  let value: unknown;
   try {
-    return { value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+    value = JSON.parse(text);
   } catch {
     sendProblem(res, 400, "malformed_json", "the request body is not valid JSON");
     return undefined;
   }
+  if (nestsDeeperThan(text)) {
+    sendProblem(res, 400, "invalid_input", `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`);
+    return undefined;
+  }
+  return { value };
 }

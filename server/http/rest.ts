@@ -10,6 +10,7 @@ import { createContext } from "../trpc/context";
 import type { Meta } from "../trpc/init";
 import { postProcessOpenApi } from "./openapiPost";
 import { readJsonBody, sendProblem } from "./problem";
+import { queryObject } from "./safeInput";
 
 export const API_PREFIX = "/api/v1";
 const MAX_BODY_BYTES = 256 * 1024;
@@ -121,6 +122,8 @@ export function createRestHandler(deps: AppDeps, router: AppRouter, baseUrl: () 
       // Parsed here already; the adapter only needs to know it is JSON.
       req.headers["content-type"] = "application/json";
     }
+    // API-3: a prototype-less query object, so `?__proto__=` cannot crash the adapter.
+    (req as IncomingMessage & { query?: unknown }).query = queryObject(url.slice(pathname.length));
     reshapeErrors(res);
     await handler(req, res);
     return true;
