@@ -76,6 +76,12 @@ describe("A4/A5: listing and creating canvases", () => {
       { title: "ok", settings: [1] },
       { title: "ok", settings: "dark" },
       { title: "ok", colour: "red" },
+      { title: "a\u0000b" },
+      { title: "\ud800" },
+      { title: "ok", settings: { a: "x\u0000" } },
+      { title: "ok", settings: { "k\u0000": 1 } },
+      { title: "ok", settings: { deep: [{ s: "\udc00" }] } },
+      { title: "ok", settings: { big: "x".repeat(70_000) } },
     ]) {
       const res = await user.fetch("/api/v1/canvas", { method: "POST", json });
       expect(res.status, JSON.stringify(json)).toBe(400);
