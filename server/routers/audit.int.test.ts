@@ -102,6 +102,10 @@ describe("audit", () => {
     for (const qs of [
       "cursor=garbage",
       `cursor=${Buffer.from('["x","1"]').toString("base64url")}`,
+      `cursor=${Buffer.from('["1","99999999999999999999"]').toString("base64url")}`,
+      `cursor=${Buffer.from('["99999999999999999","1"]').toString("base64url")}`,
+      `cursor=${Buffer.from('["2026-13-45 00:00:00+00","1"]').toString("base64url")}`,
+      `cursor=${Buffer.from('{"a":1}').toString("base64url")}`,
       "limit=0",
       "limit=201",
       "limit=abc",

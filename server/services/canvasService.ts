@@ -306,26 +306,34 @@ export interface AuditItem {
   detail: Record<string, unknown>;
 }
 
-/** Opaque audit cursor: base64url of `[created_at as exact text, audit_id]` (microseconds kept). */
-function encodeCursor(createdAt: string, auditId: string): string {
-  return Buffer.from(JSON.stringify([createdAt, auditId])).toString("base64url");
+/**
+ * Opaque audit cursor: base64url of `[created_at in microseconds since the epoch, audit_id]`, both
+ * as decimal strings (exact: timestamptz has microseconds, a JS Date only milliseconds).
+ */
+function encodeCursor(createdAtUs: string, auditId: string): string {
+  return Buffer.from(JSON.stringify([createdAtUs, auditId])).toString("base64url");
 }
 
-function decodeCursor(cursor: string): { createdAt: string; auditId: string } {
+const BIGINT_MAX = 9_223_372_036_854_775_807n;
+const isBigint = (v: unknown): v is string =>
+  typeof v === "string" && /^-?\d{1,19}$/.test(v) && BigInt(v) <= BIGINT_MAX && BigInt(v) >= -BIGINT_MAX;
+
+function decodeCursor(cursor: string): { createdAtUs: string; auditId: string } {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === "string" &&
-      !Number.isNaN(Date.parse(parsed[0])) &&
-      typeof parsed[1] === "string" &&
-      /^\d{1,19}$/.test(parsed[1])
-    ) {
-      return { createdAt: parsed[0], auditId: parsed[1] };
-    }
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    // fall through
+    parsed = null;
+  }
+  // At most 16 digits of microseconds (±~317 years around 1970) stay inside PostgreSQL's timestamp range.
+  if (
+    Array.isArray(parsed) &&
+    parsed.length === 2 &&
+    isBigint(parsed[0]) &&
+    /^-?\d{1,16}$/.test(parsed[0]) &&
+    isBigint(parsed[1])
+  ) {
+    return { createdAtUs: parsed[0], auditId: parsed[1] };
   }
   throw new DomainError("invalid_input", "cursor is not valid; pass next_cursor from a previous page");
 }
@@ -340,7 +348,7 @@ export async function listAudit(
   const rows = await db.query<{
     audit_id: string | number;
     created_at: Ts;
-    created_at_exact: string;
+    created_at_us: string;
     actor_id: string | null;
     action: string;
     target_id: string | null;
@@ -351,14 +359,16 @@ export async function listAudit(
     affected_rows: number | null;
     detail: Record<string, unknown>;
   }>(
-    `SELECT audit_id::text AS audit_id, created_at, created_at::text AS created_at_exact, actor_id, action,
-            target_id, status, ip, user_agent, latency_ms, affected_rows, detail
+    `SELECT audit_id::text AS audit_id, created_at,
+            (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_at_us,
+            actor_id, action, target_id, status, ip, user_agent, latency_ms, affected_rows, detail
        FROM system_audit
       WHERE canvas_id = $1
-        AND ($2::timestamptz IS NULL OR (created_at, audit_id) < ($2::timestamptz, $3::bigint))
+        AND ($2::bigint IS NULL
+             OR (created_at, audit_id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::bigint))
       ORDER BY created_at DESC, audit_id DESC
       LIMIT $4`,
-    [canvasId, after?.createdAt ?? null, after?.auditId ?? null, page.limit + 1],
+    [canvasId, after?.createdAtUs ?? null, after?.auditId ?? null, page.limit + 1],
   );
   const more = rows.length > page.limit;
   const items = rows.slice(0, page.limit);
@@ -377,6 +387,6 @@ export async function listAudit(
       affected_rows: r.affected_rows,
       detail: r.detail,
     })),
-    next_cursor: more && last ? encodeCursor(last.created_at_exact, String(last.audit_id)) : null,
+    next_cursor: more && last ? encodeCursor(last.created_at_us, String(last.audit_id)) : null,
   };
 }
