@@ -23,6 +23,9 @@ import { MemoryBus } from "./ports/memoryBus";
 import { MemoryLimiter } from "./ports/memoryLimiter";
 import { RedisBus } from "./ports/redisBus";
 import { RedisLimiter } from "./ports/redisLimiter";
+import { MemoryPresence } from "./ports/memoryPresence";
+import type { PresenceRegistry } from "./ports/presence";
+import { RedisPresence } from "./ports/redisPresence";
 import { RealtimeHub } from "./realtime/hub";
 import { attachWebSockets } from "./realtime/wsServer";
 import { appRouter } from "./routers";
@@ -43,6 +46,8 @@ export interface AppDeps {
   limiter: Limiter;
   /** OPS-1 metrics of this instance (its own registry), served at S1 `/metrics`. */
   metrics: Metrics;
+  /** RT-7: who is online where (Redis in production, so no process's death leaves ghosts). */
+  presence: PresenceRegistry;
 }
 
 export interface App {
@@ -110,6 +115,10 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       : new MemoryLimiter();
     stack.push({ name: "limiter", close: () => limiter.close() });
     const metrics = new Metrics();
+    const presence: PresenceRegistry = env.REDIS_URL
+      ? new RedisPresence({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX })
+      : new MemoryPresence();
+    stack.push({ name: "presence", close: () => presence.close() });
 
     const canvasSync = new CanvasSync({
       db,
@@ -136,7 +145,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const tokens = new AccessTokens(keys);
     const auth = new AuthService({ db, tokens });
     const jwks = createJwksHandler(keys.jwks);
-    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics };
+    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics, presence };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);
     const server = createServer((req, res) => {
@@ -159,6 +168,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       db,
       bus,
       canvasSync,
+      presence,
       socketRate: env.RATE_LIMITS.H1,
       onError: (error, context) => log.error({ err: error, context }, "realtime error"),
       onConnection: (delta) => metrics.wsConnection(delta),

@@ -4,6 +4,7 @@ import type { WebSocket } from "ws";
 import type { Database } from "../db/sql";
 import type { RateRule } from "../env";
 import type { Bus } from "../ports/bus";
+import { PRESENCE_REFRESH_MS, type PresenceRegistry } from "../ports/presence";
 import type { CanvasSync } from "../services/canvasSync";
 import { presenceChannel } from "../services/presenceService";
 import { CloseCodes } from "./closeCodes";
@@ -15,6 +16,7 @@ export interface HubDeps {
   db: Database;
   bus: Bus;
   canvasSync: CanvasSync;
+  presence: PresenceRegistry;
   /** H1's per-socket message limit (RATE_LIMITS.H1). */
   socketRate: RateRule;
   onError: (error: unknown, context: string) => void;
@@ -24,6 +26,8 @@ export interface HubDeps {
 
 /** How often each room re-checks its sockets' memberships, besides control messages (RT-6). */
 const MEMBERSHIP_RECHECK_MS = 4_000;
+/** Joins are gathered this long and announced as one `join` event (no N² on mass connects). */
+const JOIN_COALESCE_MS = 200;
 
 interface RoomEntry {
   room: CanvasRoom;
@@ -31,6 +35,9 @@ interface RoomEntry {
   connections: Set<Connection>;
   unsubscribe: (() => Promise<void>)[];
   timer: NodeJS.Timeout;
+  /** Users who joined since the last `join` announcement. */
+  pendingJoins: Set<string>;
+  joinTimer: NodeJS.Timeout | null;
 }
 
 /**
@@ -46,8 +53,12 @@ export class RealtimeHub {
   private readonly limiter: RateLimiterMemory;
   private connectionCount = 0;
   private readonly offReconnect: () => void;
+  private readonly presenceTimer: NodeJS.Timeout;
 
   constructor(readonly deps: HubDeps) {
+    // RT-7: keep this process's users alive in the registry; a dead process stops refreshing.
+    this.presenceTimer = setInterval(() => this.refreshPresence(), PRESENCE_REFRESH_MS);
+    this.presenceTimer.unref();
     this.limiter = new RateLimiterMemory({
       points: deps.socketRate.points,
       duration: deps.socketRate.duration,
@@ -72,7 +83,9 @@ export class RealtimeHub {
       this.limiter,
       `${info.principal.userId}:${Math.random()}`,
     );
+    const firstOfUser = ![...entry.connections].some((c) => c.userId === info.principal.userId);
     entry.connections.add(connection);
+    if (firstOfUser) this.userJoined(info.canvasId, entry, info.principal.userId);
     this.connectionCount++;
     this.deps.onConnection?.(1);
     return connection;
@@ -84,6 +97,9 @@ export class RealtimeHub {
     if (entry?.connections.delete(connection)) {
       this.connectionCount--;
       this.deps.onConnection?.(-1);
+      if (![...entry.connections].some((c) => c.userId === connection.userId)) {
+        this.userLeft(connection.info.canvasId, entry, connection.userId);
+      }
       if (entry.connections.size === 0) void this.dropRoom(connection.info.canvasId);
     }
   }
@@ -134,6 +150,7 @@ export class RealtimeHub {
   /** Closes everything (OPS-5: clients are told to reconnect elsewhere). */
   async close(): Promise<void> {
     this.offReconnect();
+    clearInterval(this.presenceTimer);
     for (const [canvasId, entry] of this.rooms) {
       for (const connection of [...entry.connections])
         connection.close(CloseCodes.GOING_AWAY, "server restarting");
@@ -161,6 +178,8 @@ export class RealtimeHub {
       unsubscribe: [],
       ready: Promise.resolve(),
       timer: setInterval(() => void this.recheckMembers(canvasId), MEMBERSHIP_RECHECK_MS),
+      pendingJoins: new Set(),
+      joinTimer: null,
     };
     entry.timer.unref();
     entry.ready = (async () => {
@@ -185,9 +204,52 @@ export class RealtimeHub {
     if (!entry) return;
     this.rooms.delete(canvasId);
     clearInterval(entry.timer);
+    if (entry.joinTimer) clearTimeout(entry.joinTimer);
     await entry.ready.catch(() => {});
     await Promise.all(entry.unsubscribe.map((u) => u().catch(() => {})));
     await entry.room.close();
+  }
+
+  /** RT-7: the user's first socket here: registry entry now, `join` announced coalesced. */
+  private userJoined(canvasId: string, entry: RoomEntry, userId: string): void {
+    this.deps.presence.join(canvasId, userId).catch((error) => this.deps.onError(error, "presence join"));
+    entry.pendingJoins.add(userId);
+    entry.joinTimer ??= setTimeout(() => void this.announceJoins(canvasId, entry), JOIN_COALESCE_MS);
+  }
+
+  private async announceJoins(canvasId: string, entry: RoomEntry): Promise<void> {
+    entry.joinTimer = null;
+    const users = [...entry.pendingJoins];
+    entry.pendingJoins.clear();
+    if (users.length === 0) return;
+    try {
+      const rows = await this.deps.db.query<{ user_id: string; name: string }>(
+        "SELECT user_id, name FROM users WHERE user_id = ANY($1::uuid[])",
+        [users],
+      );
+      await this.deps.bus.publish(presenceChannel(canvasId), JSON.stringify({ type: "join", users: rows }));
+    } catch (error) {
+      this.deps.onError(error, "presence announce");
+    }
+  }
+
+  /** RT-7: the user's last socket here closed. */
+  private userLeft(canvasId: string, entry: RoomEntry, userId: string): void {
+    entry.pendingJoins.delete(userId);
+    this.deps.presence.leave(canvasId, userId).catch((error) => this.deps.onError(error, "presence leave"));
+    this.deps.bus
+      .publish(presenceChannel(canvasId), JSON.stringify({ type: "leave", user_id: userId }))
+      .catch((error) => this.deps.onError(error, "presence leave"));
+  }
+
+  private refreshPresence(): void {
+    for (const [canvasId, entry] of this.rooms) {
+      for (const userId of new Set([...entry.connections].map((c) => c.userId))) {
+        this.deps.presence
+          .join(canvasId, userId)
+          .catch((error) => this.deps.onError(error, "presence refresh"));
+      }
+    }
   }
 
   /** Membership and deletion messages from the canvas and member services (A7, members). */

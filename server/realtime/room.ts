@@ -84,13 +84,13 @@ export class CanvasRoom {
       sub.lastSent = head;
       return false;
     }
-    for (const event of events) sub.sendOp(Number(event.server_seq), JSON.stringify(event));
+    for (const event of events) sub.sendReplayed(Number(event.server_seq), JSON.stringify(event));
     // Flush through the room's queue so that whatever it is delivering right now comes after.
     await this.enqueue(async () => {
       // Bring the subscriber up to the room's head should the room be ahead of our read.
       if (sub.buffer && sub.lastSent < this.head) {
         for (const event of await eventsAfter(this.deps.db, this.canvasId, sub.lastSent, REPLAY_LIMIT)) {
-          sub.sendOp(Number(event.server_seq), JSON.stringify(event));
+          sub.sendReplayed(Number(event.server_seq), JSON.stringify(event));
         }
       }
       sub.goLive();

@@ -33,6 +33,12 @@ export class Subscriber {
       this.buffer.push({ seq, json });
       return;
     }
+    this.sendReplayed(seq, json);
+  }
+
+  /** An op from the since_seq replay: sent at once, ahead of the live ones waiting in the buffer. */
+  sendReplayed(seq: number, json: string): void {
+    if (seq <= this.lastSent) return;
     this.lastSent = seq;
     this.send(this.socket, `${this.head}"id":"${seq}","data":{"id":"${seq}","data":${json}}}}`);
   }

@@ -138,6 +138,43 @@ describe("WebSocket sync (RT)", () => {
     await b.until(() => b.dataOf(ahead).some((d) => (d as { type?: string }).type === "resync"));
   });
 
+  it("RT-7: join, presence and leave reach the other subscribers; the registry agrees", async () => {
+    const canvas = await api.canvas(owner);
+    const guest = await api.user("Guest");
+    await api.member(canvas, guest, "writer");
+    const a = await connect(owner, canvas);
+    const sub = a.subscribe();
+    await a.until(() => a.frames.some((f) => f.id === sub && f.result?.type === "started"));
+    const b = await connect(guest, canvas);
+    type Ev = {
+      type: string;
+      users?: { user_id: string; name: string }[];
+      user_id?: string;
+      name?: string;
+      cursor?: unknown;
+    };
+    const events = () => a.dataOf(sub) as Ev[];
+    await a.until(() =>
+      events().some((e) => e.type === "join" && e.users?.some((u) => u.user_id === guest.userId)),
+    );
+    expect(
+      events()
+        .find((e) => e.type === "join")!
+        .users!.find((u) => u.user_id === guest.userId)!.name,
+    ).toBe("Guest");
+    expect(await api.app.deps.presence.online(canvas)).toContain(guest.userId);
+    b.mutation("sync.presence", { cursor: { x: 10, y: 20 }, typing: true });
+    await a.until(() => events().some((e) => e.type === "presence" && e.user_id === guest.userId));
+    expect(events().find((e) => e.type === "presence")).toMatchObject({
+      name: "Guest",
+      cursor: { x: 10, y: 20 },
+      typing: true,
+    });
+    b.close();
+    await a.until(() => events().some((e) => e.type === "leave" && e.user_id === guest.userId));
+    expect(await api.app.deps.presence.online(canvas)).not.toContain(guest.userId);
+  });
+
   it("RT-6: an oversize message closes 1009; a flood gets errors, then 1008; garbage never crashes", async () => {
     const canvas = await api.canvas(owner);
     const a = await connect(owner, canvas);
