@@ -13,6 +13,7 @@ import type { Env } from "./env";
 import { handleHealth } from "./http/health";
 import { handleInternal } from "./http/internal";
 import { createJwksHandler } from "./http/jwks";
+import { createNotificationsHandler } from "./http/notifications";
 import { sendProblem } from "./http/problem";
 import { createRestHandler } from "./http/rest";
 import type { Logger } from "./observability/logger";
@@ -21,10 +22,10 @@ import type { Bus } from "./ports/bus";
 import type { Limiter } from "./ports/limiter";
 import { MemoryBus } from "./ports/memoryBus";
 import { MemoryLimiter } from "./ports/memoryLimiter";
-import { RedisBus } from "./ports/redisBus";
-import { RedisLimiter } from "./ports/redisLimiter";
 import { MemoryPresence } from "./ports/memoryPresence";
 import type { PresenceRegistry } from "./ports/presence";
+import { RedisBus } from "./ports/redisBus";
+import { RedisLimiter } from "./ports/redisLimiter";
 import { RedisPresence } from "./ports/redisPresence";
 import { RealtimeHub } from "./realtime/hub";
 import { attachWebSockets } from "./realtime/wsServer";
@@ -111,7 +112,11 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     stack.push({ name: "bus", close: () => bus.close() });
 
     const limiter: Limiter = env.REDIS_URL
-      ? new RedisLimiter({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX, logger: log.child({ port: "limiter" }) })
+      ? new RedisLimiter({
+          url: env.REDIS_URL,
+          prefix: env.REDIS_PREFIX,
+          logger: log.child({ port: "limiter" }),
+        })
       : new MemoryLimiter();
     stack.push({ name: "limiter", close: () => limiter.close() });
     const metrics = new Metrics();
@@ -148,11 +153,17 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics, presence };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);
+    const notifications = createNotificationsHandler({
+      tokens,
+      bus,
+      onError: (error) => log.error({ err: error }, "notifications stream error"),
+    });
     const server = createServer((req, res) => {
       (async () =>
         (await handleHealth(req, res, probe)) ||
         jwks(req, res) ||
         (await handleInternal(req, res, deps)) ||
+        (await notifications(req, res)) ||
         (await rest(req, res)))()
         .then((handled) => {
           if (!handled) sendProblem(res, 404, "not_found", "no such route");
@@ -198,6 +209,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
         // Sockets are told to reconnect elsewhere (1001, OPS-5); then stop accepting, let
         // in-flight requests finish, and close the rest in reverse order.
         await sockets.close();
+        notifications.closeAll();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

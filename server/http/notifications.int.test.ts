@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "../../tests/support/apiHarness";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi({ RATE_LIMITS: '{"A7":{"points":100,"duration":1}}' });
+});
+afterAll(async () => api?.stop());
+
+/** Reads SSE events from a streaming fetch response until `count` events arrived. */
+async function readEvents(
+  res: Response,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<{ event: string; data: unknown }[]> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: { event: string; data: unknown }[] = [];
+  let buffer = "";
+  const deadline = Date.now() + timeoutMs;
+  while (events.length < count) {
+    if (Date.now() > deadline) throw new Error(`timed out with ${JSON.stringify(events)}`);
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) events.push({ event, data: JSON.parse(data) });
+      end = buffer.indexOf("\n\n");
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+describe("notifications stream (RT-8)", () => {
+  it("RT-8: a user hears being added, their role changing, and the canvas being deleted", async () => {
+    const owner = await api.user("Owner");
+    const bob = await api.user("Bob");
+    const canvas = await api.canvas(owner);
+    const [row] = await api.app.deps.db.query<{ email: string }>(
+      "SELECT email FROM users WHERE user_id = $1",
+      [bob.userId],
+    );
+    const stream = await api.anonymous(`/api/v1/notifications/stream?token=${bob.token}`);
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    const events = readEvents(stream, 3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(
+      (
+        await owner.fetch(`/api/v1/canvas/${canvas}/members`, {
+          method: "POST",
+          json: { email: row!.email, role: "reader" },
+        })
+      ).status,
+    ).toBeLessThan(300);
+    expect(
+      (
+        await owner.fetch(`/api/v1/canvas/${canvas}/members/${bob.userId}`, {
+          method: "PATCH",
+          json: { role: "writer" },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await owner.fetch(`/api/v1/canvas/${canvas}`, { method: "DELETE" })).status).toBe(204);
+    const got = await events;
+    expect(got.map((e) => e.event)).toEqual(["member_added", "member_changed", "canvas_deleted"]);
+    expect(got[1]!.data).toMatchObject({ canvas_id: canvas, user_id: bob.userId, role: "writer" });
+  });
+
+  it("RT-8: the stream needs a valid token", async () => {
+    expect((await api.anonymous("/api/v1/notifications/stream")).status).toBe(401);
+    const bad = await api.anonymous("/api/v1/notifications/stream", {
+      headers: { authorization: "Bearer nope" },
+    });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
