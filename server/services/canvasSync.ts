@@ -77,6 +77,50 @@ interface TextContext {
   history?: HistoryEntry[];
 }
 
+/**
+ * The last committed (version, content) of recently written blocks, from this process's own
+ * committed events. A text op against exactly that version needs no context from the database
+ * (nothing to transform over, its base content is the content); the database still checks the
+ * version under the row lock (a stale entry only costs a `rebase_needed` round and a refetch).
+ */
+class TextStateCache {
+  private readonly entries = new Map<string, { version: number; content: string }>();
+  private chars = 0;
+
+  constructor(
+    private readonly maxEntries = 4096,
+    private readonly maxChars = 8_000_000,
+  ) {}
+
+  get(canvasId: string, blockId: string) {
+    return this.entries.get(`${canvasId}/${blockId}`);
+  }
+
+  delete(canvasId: string, blockId: string): void {
+    const key = `${canvasId}/${blockId}`;
+    const old = this.entries.get(key);
+    if (!old) return;
+    this.chars -= old.content.length;
+    this.entries.delete(key);
+  }
+
+  /** Applies a group's committed events, in server_seq order. */
+  apply(canvasId: string, events: readonly OpEvent[]): void {
+    for (const e of events) {
+      this.delete(canvasId, e.block_id);
+      const b = e.block;
+      if (!b || typeof b.content !== "string" || typeof b.version !== "number") continue;
+      this.entries.set(`${canvasId}/${e.block_id}`, { version: b.version, content: b.content });
+      this.chars += b.content.length;
+    }
+    for (const [key, v] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.chars <= this.maxChars) break;
+      this.entries.delete(key);
+      this.chars -= v.content.length;
+    }
+  }
+}
+
 /** The database's "no such canvas" (potentia_lock_canvas) as a domain error; null for anything else. */
 function toDomainError(error: unknown): DomainError | null {
   if (error instanceof DomainError) return error;
@@ -108,6 +152,7 @@ export class CanvasSync {
   private readonly queues = new Map<string, Pending[]>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly maxBatchOps: number;
+  private readonly textState = new TextStateCache();
   private closed = false;
 
   constructor(private readonly opts: CanvasSyncOptions) {
@@ -175,6 +220,7 @@ export class CanvasSync {
   private async commitGroup(canvasId: string, batch: Pending[], fast = true): Promise<void> {
     try {
       const out = await this.runTransaction(canvasId, batch, fast);
+      this.textState.apply(canvasId, out.events);
       this.settle(batch, out);
       await this.publish(canvasId, out.events);
     } catch (error) {
@@ -232,52 +278,89 @@ export class CanvasSync {
       // Index of the first not-yet-processed request of `batch` in `requests`.
       let offset = 0;
       const total: BatchOut = { results: batch.map(() => []), events: [], rate_limited: [] };
+      // The first round may take text state from the cache; after a stale rebase, from the database.
+      let cached = true;
       for (;;) {
-        await this.prepareTextOps(tx, canvasId, requests);
+        await this.prepareTextOps(tx, canvasId, requests, cached);
+        cached = false;
         const [row] = await tx.query<{ out: BatchOut }>("SELECT rpc_mutate_batch($1, $2::jsonb, $3) AS out", [
           canvasId,
           JSON.stringify(requests),
           fast,
         ]);
         const out = row!.out;
-        out.results.forEach((rs, i) => total.results[offset + i]!.push(...rs));
+        out.results.forEach((rs, i) => {
+          total.results[offset + i]!.push(...rs);
+        });
         out.rate_limited.forEach((flag, i) => {
           total.rate_limited[offset + i] = flag;
         });
         total.events.push(...out.events);
         if (!out.stopped_at) return total;
         // A text op's rebase went stale inside this group: fetch fresh context and go on from it.
+        // Every request of the group was counted against MUT-7 already (rate_limited holds all
+        // of their verdicts): the rest goes on with those verdicts, counted once.
         const [ri, oi] = out.stopped_at;
-        requests = requests
-          .slice(ri)
-          .map((r, i) =>
-            i === 0
-              ? { ...r, ops: r.ops.slice(oi), rate: null, rate_limited: out.rate_limited[ri] ?? false }
-              : r,
-          );
+        requests = requests.slice(ri).map((r, i) => ({
+          ...r,
+          ops: i === 0 ? r.ops.slice(oi) : r.ops,
+          rate: null,
+          rate_limited: out.rate_limited[ri + i] ?? false,
+        }));
         offset += ri;
       }
     });
   }
 
   /** MUT-5: transforms each text op over what was committed since its base (chained in order). */
-  private async prepareTextOps(tx: SqlClient, canvasId: string, requests: SqlRequest[]): Promise<void> {
+  private async prepareTextOps(
+    tx: SqlClient,
+    canvasId: string,
+    requests: SqlRequest[],
+    useCache: boolean,
+  ): Promise<void> {
     const items = requests.flatMap((r) =>
       r.ops
         .filter((op) => op.text_op)
         .map((op) => ({ block_id: op.block_id, base_version: op.base_version })),
     );
     if (items.length === 0) return;
+    // Every text op against the last version this process committed: the context the database
+    // would return is { version, content, base_content: content, history: [] } — no round trip.
+    const fromCache: TextContext[] = [];
+    if (useCache) {
+      for (const it of items) {
+        const hit = this.textState.get(canvasId, it.block_id);
+        if (!hit || hit.version !== it.base_version) break;
+        fromCache.push({
+          block_id: it.block_id,
+          exists: true,
+          deleted: false,
+          version: hit.version,
+          content: hit.content,
+          base_content: hit.content,
+          history: [],
+        });
+      }
+    }
+    if (fromCache.length === items.length) {
+      this.rebaseAll(requests, fromCache);
+      return;
+    }
     const [row] = await tx.query<{ ctx: TextContext[] }>("SELECT rpc_text_context($1, $2::jsonb) AS ctx", [
       canvasId,
       JSON.stringify(items),
     ]);
+    this.rebaseAll(requests, row!.ctx);
+  }
+
+  private rebaseAll(requests: SqlRequest[], contexts: TextContext[]): void {
     const byBlock = new Map<string, { version: number; content: string; history: HistoryEntry[] }>();
     let k = 0;
     for (const request of requests) {
       request.ops = request.ops.map((op) => {
         if (!op.text_op) return op;
-        const ctx = row!.ctx[k++]!;
+        const ctx = contexts[k++]!;
         if (!ctx.exists || ctx.deleted) return op; // the database reports not_found / deleted
         let state = byBlock.get(op.block_id);
         if (!state) {

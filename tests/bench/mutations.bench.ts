@@ -8,6 +8,7 @@
  * Prints a table and writes bench-results/mutations.json.
  */
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -34,7 +35,32 @@ interface Row {
   p50_ms: number;
   p95_ms: number;
   p99_ms: number;
+  /** CPU per op (µs): this process, and every local postgres process (0 when not on this host). */
+  node_us_per_op: number;
+  pg_us_per_op: number;
   published?: number;
+}
+
+/** CPU seconds of every process named postgres on this host (Linux /proc; 0 elsewhere). */
+function postgresCpuSeconds(): number {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const close = stat.lastIndexOf(")");
+        if (!stat.slice(stat.indexOf("(") + 1, close).startsWith("postgres")) continue;
+        const fields = stat.slice(close + 2).split(" ");
+        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      } catch {
+        // the process ended
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ticks / 100;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -45,6 +71,8 @@ function quantile(sorted: number[], q: number): number {
 /** Runs `writers` closed-loop writers for DURATION_MS; each `step` is one acknowledged op. */
 async function run(scenario: string, writers: number, step: (w: number) => Promise<void>): Promise<Row> {
   const latencies: number[] = [];
+  const pg0 = postgresCpuSeconds();
+  const node0 = process.cpuUsage();
   const deadline = performance.now() + DURATION_MS;
   const started = performance.now();
   await Promise.all(
@@ -57,6 +85,8 @@ async function run(scenario: string, writers: number, step: (w: number) => Promi
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const node = process.cpuUsage(node0);
+  const pgSeconds = postgresCpuSeconds() - pg0;
   latencies.sort((a, b) => a - b);
   return {
     scenario,
@@ -67,6 +97,8 @@ async function run(scenario: string, writers: number, step: (w: number) => Promi
     p50_ms: Number(quantile(latencies, 0.5).toFixed(2)),
     p95_ms: Number(quantile(latencies, 0.95).toFixed(2)),
     p99_ms: Number(quantile(latencies, 0.99).toFixed(2)),
+    node_us_per_op: Math.round((node.user + node.system) / Math.max(1, latencies.length)),
+    pg_us_per_op: Math.round((pgSeconds * 1e6) / Math.max(1, latencies.length)),
   };
 }
 
@@ -83,7 +115,13 @@ async function seed(db: Database, blocks: number) {
   await sync.mutate({
     canvasId: canvas,
     userId: user,
-    ops: ids.map((id) => ({ client_op_id: randomUUID(), action: "create", block_id: id, type: "text", content: "" })),
+    ops: ids.map((id) => ({
+      client_op_id: randomUUID(),
+      action: "create",
+      block_id: id,
+      type: "text",
+      content: "",
+    })),
   });
   await sync.close();
   return { user, canvas, ids };
@@ -107,7 +145,15 @@ async function productScenario(db: Database, name: string, writers: number, hot:
     const { results } = await sync.mutate({
       canvasId: canvas,
       userId: user,
-      ops: [{ client_op_id: randomUUID(), action: "update", block_id: blockId, base_version: base, text_op: ["x"] }],
+      ops: [
+        {
+          client_op_id: randomUUID(),
+          action: "update",
+          block_id: blockId,
+          base_version: base,
+          text_op: ["x"],
+        },
+      ],
     });
     const r = results[0]!;
     if (r.status !== "success") failures++;
@@ -133,13 +179,15 @@ async function baselineScenario(url: string, name: string, writers: number): Pro
     try {
       await client.query("BEGIN");
       const [{ seq }] = (await client.query("SELECT nextval('seq_block_events') AS seq")).rows;
-      const { rows } = await client.query("SELECT version, content FROM blocks WHERE block_id = $1 FOR UPDATE", [ids[w]]);
+      const { rows } = await client.query(
+        "SELECT version, content FROM blocks WHERE block_id = $1 FOR UPDATE",
+        [ids[w]],
+      );
       const version = rows[0].version + 1;
-      await client.query("UPDATE blocks SET content = $2, version = $3, updated_at = now() WHERE block_id = $1", [
-        ids[w],
-        `x${rows[0].content}`,
-        version,
-      ]);
+      await client.query(
+        "UPDATE blocks SET content = $2, version = $3, updated_at = now() WHERE block_id = $1",
+        [ids[w], `x${rows[0].content}`, version],
+      );
       const payload = JSON.stringify({ text_op: ["x"] });
       await client.query(
         `INSERT INTO block_operations (server_seq, canvas_id, block_id, client_op_id, user_id, action, status, version, payload, payload_hash, result)
@@ -175,26 +223,46 @@ async function main() {
   try {
     const db = createPgDatabase(url, { max: 20 });
     await migrate(db);
-    console.log(`PostgreSQL: ${version.split(",")[0]}; fsync=${fsync}; synchronous_commit=${synchronous_commit}`);
+    console.log(
+      `PostgreSQL: ${version.split(",")[0]}; fsync=${fsync}; synchronous_commit=${synchronous_commit}`,
+    );
     console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model}); ${DURATION_MS / 1000}s per scenario\n`);
-    rows.push(await baselineScenario(url, "baseline: 1 bare tx per op", 1));
-    rows.push(await productScenario(db, "product: distinct blocks", 1, false));
-    rows.push(await baselineScenario(url, "baseline: 1 bare tx per op", 16));
-    rows.push(await productScenario(db, "product: distinct blocks", 16, false));
-    rows.push(await productScenario(db, "product: one hot block (text ops)", 16, true));
+    // BENCH_ONLY=<substring>: run only the scenarios whose "name/writers" contains it (profiling).
+    const only = process.env.BENCH_ONLY;
+    const want = (name: string, writers: number) => !only || `${name}/${writers}`.includes(only);
+    const scenarios: [string, number, () => Promise<Row>][] = [
+      ["baseline: 1 bare tx per op", 1, () => baselineScenario(url, "baseline: 1 bare tx per op", 1)],
+      ["product: distinct blocks", 1, () => productScenario(db, "product: distinct blocks", 1, false)],
+      ["baseline: 1 bare tx per op", 16, () => baselineScenario(url, "baseline: 1 bare tx per op", 16)],
+      ["product: distinct blocks", 16, () => productScenario(db, "product: distinct blocks", 16, false)],
+      [
+        "product: one hot block (text ops)",
+        16,
+        () => productScenario(db, "product: one hot block (text ops)", 16, true),
+      ],
+    ];
+    for (const [name, writers, scenario] of scenarios) if (want(name, writers)) rows.push(await scenario());
     await db.close();
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
   }
   console.table(rows);
-  const base16 = rows.find((r) => r.scenario.startsWith("baseline") && r.writers === 16)!;
-  const prod16 = rows.find((r) => r.scenario === "product: distinct blocks" && r.writers === 16)!;
+  const base16 = rows.find((r) => r.scenario.startsWith("baseline") && r.writers === 16);
+  const prod16 = rows.find((r) => r.scenario === "product: distinct blocks" && r.writers === 16);
+  if (!base16 || !prod16) return;
   const ratio = prod16.ops_per_s / base16.ops_per_s;
-  console.log(`\n16 writers: product ${prod16.ops_per_s} ops/s vs baseline ${base16.ops_per_s} ops/s = ${ratio.toFixed(2)}x (target >= 2x): ${ratio >= 2 ? "MET" : "NOT MET"}`);
+  console.log(
+    `\n16 writers: product ${prod16.ops_per_s} ops/s vs baseline ${base16.ops_per_s} ops/s = ${ratio.toFixed(2)}x (target >= 2x): ${ratio >= 2 ? "MET" : "NOT MET"}`,
+  );
   const out = {
     when: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, mem_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      mem_gb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     postgres: { version, fsync, synchronous_commit },
     seconds_per_scenario: DURATION_MS / 1000,
     rows,

@@ -579,14 +579,168 @@ BEGIN
   RETURN v_out;
 END $$;
 
+-- The set-based fast path of rpc_mutate_batch for the common group: every op a plain update
+-- (content / text_op / props / type; no parent_id, no position) of a distinct live block of this
+-- canvas, with base_version = the block's version (so nothing can be stale, MUT-4), a fresh
+-- (client_op_id, block_id) (MUT-3), a text op's rebase current, and no request rate-limited.
+-- It writes exactly what the per-op path writes for such ops — same block rows, versions,
+-- field_versions, op-log rows (server_seq in op order, prev_seq chain), audit rows (one per op,
+-- in op order), results and events — with a few set-based statements instead of ~10 PL/pgSQL
+-- statements per op. Returns NULL (having written nothing; at most rows locked) when the group
+-- is not eligible: the caller then runs the per-op path. The canvas must be locked
+-- (potentia_lock_canvas). Any error in the writes (a CHECK on content/type/props) aborts the
+-- transaction, as the per-op `fast` mode does. The output is built as json text: each block is
+-- serialized once instead of being copied through every level of a jsonb tree.
+-- (jit off: the planner cannot know a group's size and would JIT-compile these statements,
+-- which costs far more than running them; generic plans: re-planning them costs as much.)
+CREATE OR REPLACE FUNCTION potentia_mutate_fast(p_canvas uuid, p_requests jsonb, p_limited boolean[])
+RETURNS json
+LANGUAGE plpgsql SET jit = off SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+  v_n integer;
+  v_ok boolean;
+  v_ids uuid[];
+  v_cids uuid[];
+  v_bases integer[];
+  v_text boolean[];
+  v_rv integer[];
+  v_match integer;
+  v_seqs bigint[];
+  v_head bigint;
+  v_out json;
+BEGIN
+  -- 1. The shape of every op, with the casts the per-op path makes (one that fails: not eligible).
+  BEGIN
+    SELECT count(*),
+           coalesce(bool_and(
+             o.op ->> 'action' = 'update' AND (r.req ->> 'user_id')::uuid IS NOT NULL
+             AND NOT (o.op ? 'parent_id') AND NOT (o.op ? 'position')
+             AND (NOT (o.op ? 'text_op') OR (jsonb_typeof(o.op -> 'text_rebase') = 'object'
+                                             AND NOT (o.op -> 'text_rebase' ? 'error')))), false)
+             -- every request has ops (one without would be missing from this join)
+             AND count(DISTINCT r.ri) = jsonb_array_length(p_requests),
+           array_agg((o.op ->> 'block_id')::uuid ORDER BY r.ri, o.oi),
+           array_agg((o.op ->> 'client_op_id')::uuid ORDER BY r.ri, o.oi),
+           array_agg((o.op ->> 'base_version')::integer ORDER BY r.ri, o.oi),
+           array_agg(o.op ? 'text_op' ORDER BY r.ri, o.oi),
+           array_agg((o.op #>> '{text_rebase,version}')::integer ORDER BY r.ri, o.oi)
+      INTO v_n, v_ok, v_ids, v_cids, v_bases, v_text, v_rv
+      FROM jsonb_array_elements(p_requests) WITH ORDINALITY r(req, ri),
+           jsonb_array_elements(r.req -> 'ops') WITH ORDINALITY o(op, oi);
+  EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+  END;
+  IF NOT v_ok OR v_n = 0 OR true = ANY (p_limited)
+     OR (SELECT count(DISTINCT x) FROM unnest(v_ids) x) <> v_n THEN
+    RETURN NULL;
+  END IF;
+  -- 2. Every block live in this canvas at exactly base_version, locked as the per-op path locks
+  -- it, and (MUT-3) no op of the group seen before.
+  SELECT count(*) INTO v_match FROM (
+    SELECT 1 FROM blocks b
+      JOIN unnest(v_ids, v_bases, v_text, v_rv, v_cids) AS t(block_id, base, is_text, rv, client_op_id)
+        ON b.block_id = t.block_id
+     WHERE b.canvas_id = p_canvas AND b.deleted_at IS NULL AND b.version = t.base
+       AND (NOT t.is_text OR t.rv = b.version)
+       AND NOT EXISTS (SELECT 1 FROM block_operations bo
+                        WHERE bo.client_op_id = t.client_op_id AND bo.block_id = t.block_id)
+     FOR UPDATE OF b) s;
+  IF v_match <> v_n THEN
+    RETURN NULL;
+  END IF;
+
+  -- 3. server_seq in op order, the prev_seq chain continuing from the canvas's head.
+  SELECT array_agg(s ORDER BY s) INTO v_seqs
+    FROM (SELECT nextval('seq_block_events') AS s FROM generate_series(1, v_n)) q;
+  v_head := nullif(current_setting('potentia.last_seq'), '')::bigint;
+
+  WITH ops AS (
+    SELECT row_number() OVER (ORDER BY r.ri, o.oi)::integer AS idx, r.ri, o.oi, o.op,
+           o.op - 'text_rebase' AS payload, o.op -> 'text_rebase' AS rebase,
+           (r.req ->> 'user_id')::uuid AS user_id, r.req ->> 'ip' AS ip, r.req ->> 'user_agent' AS user_agent,
+           (o.op ->> 'block_id')::uuid AS block_id, (o.op ->> 'client_op_id')::uuid AS client_op_id,
+           (o.op ->> 'base_version')::integer AS base
+      FROM jsonb_array_elements(p_requests) WITH ORDINALITY r(req, ri),
+           jsonb_array_elements(r.req -> 'ops') WITH ORDINALITY o(op, oi)
+  ), seqd AS (
+    SELECT ops.*, v_seqs[idx] AS seq, CASE WHEN idx = 1 THEN v_head ELSE v_seqs[idx - 1] END AS prev
+      FROM ops
+  ), upd AS (
+    UPDATE blocks b SET
+      content = CASE WHEN o.op ? 'content' THEN o.op ->> 'content'
+                     WHEN o.op ? 'text_op' THEN o.rebase ->> 'content'
+                     ELSE b.content END,
+      props = CASE WHEN o.op ? 'props'
+                   THEN (b.props || (o.op -> 'props'))
+                        - ARRAY(SELECT e.key FROM jsonb_each(o.op -> 'props') e WHERE e.value = 'null'::jsonb)
+                   ELSE b.props END,
+      type = coalesce(o.op ->> 'type', b.type),
+      y_order = b.y_order,
+      version = b.version + 1,
+      field_versions = b.field_versions
+        || CASE WHEN o.op ? 'content' OR o.op ? 'text_op' THEN jsonb_build_object('content', b.version + 1) ELSE '{}'::jsonb END
+        || CASE WHEN o.op ? 'props' THEN jsonb_build_object('props', b.version + 1) ELSE '{}'::jsonb END
+        || CASE WHEN o.op ? 'type' THEN jsonb_build_object('type', b.version + 1) ELSE '{}'::jsonb END
+        || CASE WHEN o.op ? 'content' THEN jsonb_build_object('content_set', b.version + 1) ELSE '{}'::jsonb END,
+      updated_at = now(),
+      updated_by = o.user_id
+    FROM seqd o
+    WHERE b.block_id = o.block_id
+    RETURNING o.idx, o.ri, o.oi, o.op, o.payload, o.user_id, o.ip, o.user_agent, o.block_id, o.client_op_id,
+              o.base, o.seq, o.prev, b.version, o.rebase -> 'text_op' AS text_op, jsonb_build_object(
+      'block_id', b.block_id, 'canvas_id', b.canvas_id, 'parent_id', b.parent_id, 'type', b.type,
+      'content', b.content, 'props', b.props, 'y_order', b.y_order, 'version', b.version,
+      'created_at', b.created_at, 'created_by', b.created_by,
+      'updated_at', b.updated_at, 'updated_by', b.updated_by) AS block
+  ), res AS (
+    SELECT u.*,
+           CASE WHEN u.text_op IS NOT NULL
+             THEN jsonb_build_object('client_op_id', u.client_op_id, 'block_id', u.block_id, 'status', 'success',
+                                     'server_seq', u.seq, 'version', u.version, 'block', u.block,
+                                     'text_op', u.text_op)
+             ELSE jsonb_build_object('client_op_id', u.client_op_id, 'block_id', u.block_id, 'status', 'success',
+                                     'server_seq', u.seq, 'version', u.version, 'block', u.block) END AS result
+      FROM upd u
+  ), ins_log AS (
+    INSERT INTO block_operations (server_seq, prev_seq, canvas_id, block_id, client_op_id, user_id, action,
+                                  status, base_version, version, payload, payload_hash, text_op,
+                                  content_set, result)
+    SELECT seq, prev, p_canvas, block_id, client_op_id, user_id, 'update', 'success', base, version,
+           payload, md5(payload::text), text_op, op ? 'content', result
+      FROM res ORDER BY idx
+  ), ins_audit AS (
+    INSERT INTO system_audit (actor_id, canvas_id, action, target_id, status, ip, user_agent, latency_ms, affected_rows, detail)
+    SELECT user_id, p_canvas, 'op.update', block_id::text, 'success', ip, user_agent,
+           -- the group's time, shared evenly between its ops
+           extract(epoch FROM clock_timestamp() - t0) * 1000 / v_n, 1,
+           jsonb_build_object('client_op_id', client_op_id, 'server_seq', seq)
+      FROM res ORDER BY idx
+  )
+  SELECT json_build_object(
+           'results', (SELECT json_agg(q.rs ORDER BY q.ri)
+                         FROM (SELECT ri, json_agg(result ORDER BY oi) AS rs FROM res GROUP BY ri) q),
+           'events', (SELECT json_agg(json_build_object(
+                               'type', 'op', 'server_seq', seq, 'prev_seq', prev, 'client_op_id', client_op_id,
+                               'user_id', user_id, 'action', 'update', 'block_id', block_id, 'block', block,
+                               'text_op', text_op) ORDER BY idx) FROM res),
+           'rate_limited', p_limited)
+    INTO v_out;
+  PERFORM set_config('potentia.last_seq', v_seqs[v_n]::text, true);
+  RETURN v_out;
+END $$;
+
 -- A group commit: many mutate requests of one canvas in one transaction (one WAL flush).
 -- p_requests: [{ user_id, ip, user_agent, rate: { points, duration } | null, rate_limited?, ops: [...] }].
 -- MUT-7 counts each request that carries `rate` against its user's window, once per user per
--- group. `p_fast` skips per-op savepoints (see rpc_upsert_block_atomic). Stops at the first text
--- op whose TypeScript-side rebase is stale and says where:
+-- group. `p_fast` skips per-op savepoints (see rpc_upsert_block_atomic) and first tries the
+-- set-based path (potentia_mutate_fast) for a group of plain non-stale updates. Stops at the
+-- first text op whose TypeScript-side rebase is stale and says where (rate_limited then still
+-- holds the verdict of every request: all were counted):
 -- { results, events, rate_limited, stopped_at? }.
+DROP FUNCTION IF EXISTS rpc_mutate_batch(uuid, jsonb, boolean);
 CREATE OR REPLACE FUNCTION rpc_mutate_batch(p_canvas_id uuid, p_requests jsonb, p_fast boolean DEFAULT false)
-RETURNS jsonb
+RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
   v_req jsonb;
@@ -601,6 +755,7 @@ DECLARE
   v_ctx jsonb;
   v_used jsonb := '{}'::jsonb;
   v_user text;
+  v_fast json;
   u record;
   ri integer := 0;
   oi integer;
@@ -618,7 +773,6 @@ BEGIN
     v_used := v_used || jsonb_build_object(u.user_id,
       potentia_rate_take(u.user_id::uuid, u.duration, u.n) - u.n);
   END LOOP;
-
   FOR v_req IN SELECT value FROM jsonb_array_elements(p_requests) LOOP
     v_user := v_req ->> 'user_id';
     v_limited := coalesce((v_req ->> 'rate_limited')::boolean, false);
@@ -627,8 +781,20 @@ BEGIN
       v_limited := (v_used ->> v_user)::integer > (v_req #>> '{rate,points}')::integer;
     END IF;
     v_limited_flags := array_append(v_limited_flags, v_limited);
+  END LOOP;
+
+  IF p_fast AND NOT (true = ANY (v_limited_flags)) THEN
+    v_fast := potentia_mutate_fast(p_canvas_id, p_requests, v_limited_flags);
+    IF v_fast IS NOT NULL THEN
+      PERFORM potentia_chain_flush(p_canvas_id);
+      RETURN v_fast;
+    END IF;
+  END IF;
+
+  FOR v_req IN SELECT value FROM jsonb_array_elements(p_requests) LOOP
+    v_user := v_req ->> 'user_id';
     v_ctx := jsonb_build_object('ip', v_req -> 'ip', 'user_agent', v_req -> 'user_agent',
-                               'rate_limited', v_limited, 'fast', p_fast, 'in_batch', true);
+                               'rate_limited', v_limited_flags[ri + 1], 'fast', p_fast, 'in_batch', true);
     v_req_results := '{}';
     oi := 0;
     FOR v_op IN SELECT value FROM jsonb_array_elements(v_req -> 'ops') LOOP
@@ -637,7 +803,7 @@ BEGIN
         PERFORM potentia_chain_flush(p_canvas_id);
         v_results := array_append(v_results, to_jsonb(v_req_results));
         RETURN jsonb_build_object('results', to_jsonb(v_results), 'events', to_jsonb(v_events),
-                                  'rate_limited', to_jsonb(v_limited_flags), 'stopped_at', jsonb_build_array(ri, oi));
+                                  'rate_limited', to_jsonb(v_limited_flags), 'stopped_at', jsonb_build_array(ri, oi))::json;
       END IF;
       v_req_results := array_append(v_req_results, v_out -> 'result');
       IF jsonb_typeof(v_out -> 'events') = 'array' THEN
@@ -650,7 +816,7 @@ BEGIN
   END LOOP;
   PERFORM potentia_chain_flush(p_canvas_id);
   RETURN jsonb_build_object('results', to_jsonb(v_results), 'events', to_jsonb(v_events),
-                            'rate_limited', to_jsonb(v_limited_flags));
+                            'rate_limited', to_jsonb(v_limited_flags))::json;
 END $$;
 
 -- MUT-5 support for the TypeScript side: the state a text op against `base_version` must be
