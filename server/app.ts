@@ -180,6 +180,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       bus,
       canvasSync,
       presence,
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
       socketRate: env.RATE_LIMITS.H1,
       onError: (error, context) => log.error({ err: error, context }, "realtime error"),
       onConnection: (delta) => metrics.wsConnection(delta),
@@ -188,6 +189,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       hub,
       tokens,
       allowedOrigins: env.ALLOWED_ORIGINS,
+      heartbeatMs: env.WS_HEARTBEAT_MS,
       accepting: () => !draining,
     });
     await new Promise<void>((resolve, reject) => {

@@ -78,6 +78,15 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: url(["http", "https"]).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** RT-6: WebSocket heartbeat interval; a socket that missed one ping is dropped. */
+  WS_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** RT-6: bytes a socket may have queued before it is closed as a slow consumer. */
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(1_073_741_824)
+    .default(4 * 1024 * 1024),
 });
 
 export type Env = Omit<z.infer<typeof envSchema>, "RATE_LIMITS" | "ALLOWED_ORIGINS"> & {

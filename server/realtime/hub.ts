@@ -10,13 +10,15 @@ import { presenceChannel } from "../services/presenceService";
 import { CloseCodes } from "./closeCodes";
 import { Connection, type ConnectionInfo } from "./connection";
 import { CanvasRoom } from "./room";
-import { MAX_BUFFERED_BYTES, type Subscriber } from "./subscriber";
+import type { Subscriber } from "./subscriber";
 
 export interface HubDeps {
   db: Database;
   bus: Bus;
   canvasSync: CanvasSync;
   presence: PresenceRegistry;
+  /** RT-6: queued bytes past which a socket is closed as a slow consumer. */
+  maxBufferedBytes: number;
   /** H1's per-socket message limit (RATE_LIMITS.H1). */
   socketRate: RateRule;
   onError: (error: unknown, context: string) => void;
@@ -132,7 +134,7 @@ export class RealtimeHub {
       }
     }
     socket.send(frame);
-    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (socket.bufferedAmount > this.deps.maxBufferedBytes) {
       socket.close(CloseCodes.SLOW_CONSUMER, "slow consumer: reconnect with since_seq");
       setTimeout(() => socket.terminate(), 1_000).unref();
     }

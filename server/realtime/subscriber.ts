@@ -1,8 +1,5 @@
 import type { WebSocket } from "ws";
 
-/** Bytes a socket may have queued before it counts as a slow consumer (RT-6). */
-export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-
 /**
  * One `sync.events` subscription on one socket. Frames follow tRPC's WebSocket wire protocol
  * (so @trpc/client's wsLink reads them unchanged), but are assembled here: the event JSON is
