@@ -153,6 +153,7 @@ export class CanvasSync {
   private readonly running = new Map<string, Promise<void>>();
   private readonly maxBatchOps: number;
   private readonly textState = new TextStateCache();
+  private timeoutSetting: Promise<string | null> | undefined;
   private closed = false;
 
   constructor(private readonly opts: CanvasSyncOptions) {
@@ -219,7 +220,7 @@ export class CanvasSync {
    */
   private async commitGroup(canvasId: string, batch: Pending[], fast = true): Promise<void> {
     try {
-      const out = await this.runTransaction(canvasId, batch, fast);
+      const out = await this.runGroup(canvasId, batch, fast);
       this.textState.apply(canvasId, out.events);
       this.settle(batch, out);
       await this.publish(canvasId, out.events);
@@ -265,21 +266,79 @@ export class CanvasSync {
     }
   }
 
-  private runTransaction(canvasId: string, batch: Pending[], fast: boolean): Promise<BatchOut> {
+  private sqlRequests(batch: Pending[]): SqlRequest[] {
+    return batch.map((p) => ({
+      user_id: p.request.userId,
+      ip: p.request.ip ?? null,
+      user_agent: p.request.userAgent ?? null,
+      rate: this.opts.rpcRate,
+      ops: p.valid.map((v) => v.op),
+    }));
+  }
+
+  /**
+   * The statement timeout the database port's transactions run with (MUT-2), read once inside
+   * one of them; null when it cannot be known (then every group takes the transaction path).
+   */
+  private statementTimeout(): Promise<string | null> {
+    this.timeoutSetting ??= this.opts.db
+      .transaction((tx) => tx.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t"))
+      .then(([row]) => (row && /^[0-9]+(us|ms|s|min|h|d)?$/.test(row.t) ? row.t : null))
+      .catch(() => null);
+    return this.timeoutSetting;
+  }
+
+  private async runGroup(canvasId: string, batch: Pending[], fast: boolean): Promise<BatchOut> {
+    if (fast && this.opts.db.kind === "postgres") {
+      const out = await this.runOneStatement(canvasId, batch);
+      if (out) return out;
+    }
+    return this.runTransaction(canvasId, batch, fast, !fast || this.opts.db.kind !== "postgres");
+  }
+
+  /**
+   * The common group in one round trip instead of three (BEGIN, call, COMMIT): when no text op
+   * needs context from the database, the whole group is one simple-protocol query string —
+   * `SET LOCAL statement_timeout` (the port's value) and the call — which PostgreSQL runs as one
+   * implicit transaction, committed (durably) before it answers. Should a text op's rebase turn
+   * out stale, the call raises instead of stopping (nothing commits) and the group takes the
+   * transaction path. Returns null when the group is not for this path.
+   */
+  private async runOneStatement(canvasId: string, batch: Pending[]): Promise<BatchOut | null> {
+    const timeout = await this.statementTimeout();
+    if (timeout === null) return null;
+    const requests = this.sqlRequests(batch);
+    if (!this.prepareTextOpsFromCache(canvasId, requests)) return null;
+    // E'' literals read the same whatever standard_conforming_strings says.
+    const literal = (text: string) => `E'${text.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+    try {
+      const [row] = await this.opts.db.query<{ out: BatchOut }>(
+        `SET LOCAL statement_timeout = '${timeout}'; ` +
+          `SELECT rpc_mutate_batch(${literal(canvasId)}::uuid, ${literal(JSON.stringify(requests))}::jsonb, true, true) AS out`,
+      );
+      return row!.out;
+    } catch (error) {
+      const e = error as { code?: string; hint?: string };
+      if (e?.code === "P0001" && e.hint === "rebase_needed") return null;
+      throw error;
+    }
+  }
+
+  /** `useCache`: whether text ops may first take their context from the cache (see runOneStatement). */
+  private runTransaction(
+    canvasId: string,
+    batch: Pending[],
+    fast: boolean,
+    useCache: boolean,
+  ): Promise<BatchOut> {
     // The statement timeout (MUT-2) is the database port's: SET LOCAL with BEGIN.
     return this.opts.db.transaction(async (tx) => {
-      let requests: SqlRequest[] = batch.map((p) => ({
-        user_id: p.request.userId,
-        ip: p.request.ip ?? null,
-        user_agent: p.request.userAgent ?? null,
-        rate: this.opts.rpcRate,
-        ops: p.valid.map((v) => v.op),
-      }));
+      let requests = this.sqlRequests(batch);
       // Index of the first not-yet-processed request of `batch` in `requests`.
       let offset = 0;
       const total: BatchOut = { results: batch.map(() => []), events: [], rate_limited: [] };
       // The first round may take text state from the cache; after a stale rebase, from the database.
-      let cached = true;
+      let cached = useCache;
       for (;;) {
         await this.prepareTextOps(tx, canvasId, requests, cached);
         cached = false;
@@ -325,15 +384,28 @@ export class CanvasSync {
         .map((op) => ({ block_id: op.block_id, base_version: op.base_version })),
     );
     if (items.length === 0) return;
-    // Every text op against the last version this process committed: the context the database
-    // would return is { version, content, base_content: content, history: [] } — no round trip.
-    const fromCache: TextContext[] = [];
-    if (useCache) {
-      for (const it of items) {
-        const hit = this.textState.get(canvasId, it.block_id);
-        if (!hit || hit.version !== it.base_version) break;
-        fromCache.push({
-          block_id: it.block_id,
+    if (useCache && this.prepareTextOpsFromCache(canvasId, requests)) return;
+    const [row] = await tx.query<{ ctx: TextContext[] }>("SELECT rpc_text_context($1, $2::jsonb) AS ctx", [
+      canvasId,
+      JSON.stringify(items),
+    ]);
+    this.rebaseAll(requests, row!.ctx);
+  }
+
+  /**
+   * When every text op is against the last version this process committed for its block, the
+   * context the database would return is { version, content, base_content: content,
+   * history: [] }: rebases from that (no round trip) and returns true; otherwise changes nothing.
+   */
+  private prepareTextOpsFromCache(canvasId: string, requests: SqlRequest[]): boolean {
+    const contexts: TextContext[] = [];
+    for (const request of requests) {
+      for (const op of request.ops) {
+        if (!op.text_op) continue;
+        const hit = this.textState.get(canvasId, op.block_id);
+        if (!hit || hit.version !== op.base_version) return false;
+        contexts.push({
+          block_id: op.block_id,
           exists: true,
           deleted: false,
           version: hit.version,
@@ -343,15 +415,8 @@ export class CanvasSync {
         });
       }
     }
-    if (fromCache.length === items.length) {
-      this.rebaseAll(requests, fromCache);
-      return;
-    }
-    const [row] = await tx.query<{ ctx: TextContext[] }>("SELECT rpc_text_context($1, $2::jsonb) AS ctx", [
-      canvasId,
-      JSON.stringify(items),
-    ]);
-    this.rebaseAll(requests, row!.ctx);
+    if (contexts.length > 0) this.rebaseAll(requests, contexts);
+    return true;
   }
 
   private rebaseAll(requests: SqlRequest[], contexts: TextContext[]): void {

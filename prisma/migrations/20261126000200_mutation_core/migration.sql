@@ -736,10 +736,12 @@ END $$;
 -- group. `p_fast` skips per-op savepoints (see rpc_upsert_block_atomic) and first tries the
 -- set-based path (potentia_mutate_fast) for a group of plain non-stale updates. Stops at the
 -- first text op whose TypeScript-side rebase is stale and says where (rate_limited then still
--- holds the verdict of every request: all were counted):
+-- holds the verdict of every request: all were counted), or with `p_stop_raises` raises
+-- (HINT rebase_needed) so that nothing of the group commits (CanvasSync's one-statement path):
 -- { results, events, rate_limited, stopped_at? }.
 DROP FUNCTION IF EXISTS rpc_mutate_batch(uuid, jsonb, boolean);
-CREATE OR REPLACE FUNCTION rpc_mutate_batch(p_canvas_id uuid, p_requests jsonb, p_fast boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION rpc_mutate_batch(p_canvas_id uuid, p_requests jsonb, p_fast boolean DEFAULT false,
+                                            p_stop_raises boolean DEFAULT false)
 RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -800,6 +802,9 @@ BEGIN
     FOR v_op IN SELECT value FROM jsonb_array_elements(v_req -> 'ops') LOOP
       v_out := rpc_upsert_block_atomic(p_canvas_id, v_user::uuid, v_op, v_ctx);
       IF v_out ? 'rebase_needed' THEN
+        IF p_stop_raises THEN
+          RAISE EXCEPTION 'a text op''s rebase is stale' USING ERRCODE = 'P0001', HINT = 'rebase_needed';
+        END IF;
         PERFORM potentia_chain_flush(p_canvas_id);
         v_results := array_append(v_results, to_jsonb(v_req_results));
         RETURN jsonb_build_object('results', to_jsonb(v_results), 'events', to_jsonb(v_events),
