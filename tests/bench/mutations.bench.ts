@@ -35,19 +35,25 @@ interface Row {
   p50_ms: number;
   p95_ms: number;
   p99_ms: number;
-  /** CPU per op (µs): this process, and every local postgres process (0 when not on this host). */
+  /** CPU per op (µs): this process, and the local server's backends of the scratch database
+   * (0 when the server is not on this host; WAL writer and other shared processes not counted). */
   node_us_per_op: number;
   pg_us_per_op: number;
   published?: number;
 }
 
-/** CPU seconds of every process named postgres on this host (Linux /proc; 0 elsewhere). */
+/** The scratch database's name, to tell its backends from other work on a shared server. */
+let benchDbName = "";
+
+/** CPU seconds of this host's backends of the scratch database (Linux /proc; 0 elsewhere). */
 function postgresCpuSeconds(): number {
   let ticks = 0;
   try {
     for (const pid of readdirSync("/proc")) {
       if (!/^\d+$/.test(pid)) continue;
       try {
+        // A backend's process title: "postgres: <user> <database> <client> <state>".
+        if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(` ${benchDbName} `)) continue;
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         const close = stat.lastIndexOf(")");
         if (!stat.slice(stat.indexOf("(") + 1, close).startsWith("postgres")) continue;
@@ -215,6 +221,7 @@ async function main() {
   const [{ synchronous_commit }] = (await admin.query("SHOW synchronous_commit")).rows;
   const [{ version }] = (await admin.query("SELECT version()")).rows;
   const dbName = `potentia_bench_${Date.now()}`;
+  benchDbName = dbName;
   await admin.query(`CREATE DATABASE ${dbName}`);
   const u = new URL(serverUrl);
   u.pathname = `/${dbName}`;
