@@ -591,11 +591,15 @@ END $$;
 -- (potentia_lock_canvas). Any error in the writes (a CHECK on content/type/props) aborts the
 -- transaction, as the per-op `fast` mode does. The output is built as json text: each block is
 -- serialized once instead of being copied through every level of a jsonb tree.
--- (jit off: the planner cannot know a group's size and would JIT-compile these statements,
--- which costs far more than running them; generic plans: re-planning them costs as much.)
+-- The planner cannot know a group's size (it guesses 10,000 ops): left alone it would JIT-compile
+-- these statements, which costs far more than running them, and join the blocks table by a
+-- full scan and a hash. A group touches a few rows by primary key: index nested loops only, no
+-- JIT, and generic plans (re-planning every call costs as much as running).
 CREATE OR REPLACE FUNCTION potentia_mutate_fast(p_canvas uuid, p_requests jsonb, p_limited boolean[])
 RETURNS json
-LANGUAGE plpgsql SET jit = off SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql
+SET jit = off SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
   t0 timestamptz := clock_timestamp();
   v_n integer;
