@@ -8,16 +8,6 @@ import type { Subscriber } from "./subscriber";
 /** How many ops a since_seq replay may carry before the client is told to resync (RT-5). */
 export const REPLAY_LIMIT = 1_000;
 
-/**
- * Rooms with at least this many subscribers batch their live deliveries: at most one flush per
- * BATCH_WINDOW_MS, so that each socket gets one write for all the ops of a window instead of one
- * per op. The write syscall per socket dominates the fan-out's CPU (`npm run bench:fanout`);
- * an op arriving after a quiet spell still goes out at once, so this only delays ops when the
- * room is busy, by less than the window.
- */
-export const BATCH_MIN_SUBSCRIBERS = 64;
-export const BATCH_WINDOW_MS = 16;
-
 export interface RoomDeps {
   db: Database;
   bus: Bus;
@@ -36,12 +26,6 @@ export class CanvasRoom {
   readonly subscribers = new Set<Subscriber>();
   /** server_seq of the last op delivered (the chain head as this room knows it). */
   private head = 0;
-  /** server_seq of the last op handed to the subscribers (≤ head while a batch waits). */
-  private flushed = 0;
-  /** Ops delivered to the room but not yet to its subscribers (see BATCH_WINDOW_MS). */
-  private pending: { seq: number; json: string }[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
-  private lastFlush = Number.NEGATIVE_INFINITY;
   private chain: Promise<void> = Promise.resolve();
   private unsubscribe: (() => Promise<void>) | null = null;
   private closed = false;
@@ -57,14 +41,10 @@ export class CanvasRoom {
       this.enqueue(() => this.onBusMessage(message));
     });
     this.head = (await canvasHead(this.deps.db, this.canvasId)) ?? 0;
-    this.flushed = this.head;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.pending = [];
     await this.unsubscribe?.();
     this.unsubscribe = null;
   }
@@ -82,9 +62,9 @@ export class CanvasRoom {
   async attach(sub: Subscriber, sinceSeq: number | null): Promise<boolean> {
     this.subscribers.add(sub);
     if (sinceSeq === null) {
-      // Live from the last op handed out on (a waiting batch reaches this subscriber too).
+      // Live from the current head on.
       await this.enqueue(async () => {
-        sub.lastSent = this.flushed;
+        sub.lastSent = this.head;
         sub.goLive();
       });
       return true;
@@ -153,7 +133,6 @@ export class CanvasRoom {
       }
       this.deliver(event);
     }
-    this.schedule();
   }
 
   /** Delivers every applied op after the head up to `upTo` from the op log. */
@@ -166,43 +145,15 @@ export class CanvasRoom {
         this.deliver(event);
         delivered++;
       }
-      this.schedule();
       if (events.length < 500 || delivered === 0) return;
     }
   }
 
-  /** Advances the chain head; the op reaches the subscribers at the next flush (schedule()). */
   private deliver(event: OpEvent): void {
     const seq = Number(event.server_seq);
     this.head = seq;
-    this.pending.push({ seq, json: JSON.stringify(event) });
-  }
-
-  /** Flushes now, or — in a big, busy room — once the batch window since the last flush ends. */
-  private schedule(): void {
-    if (this.flushTimer || this.pending.length === 0) return;
-    const wait =
-      this.subscribers.size < BATCH_MIN_SUBSCRIBERS
-        ? 0
-        : this.lastFlush + BATCH_WINDOW_MS - performance.now();
-    if (wait <= 0) {
-      this.flush();
-      return;
-    }
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.flush();
-    }, wait);
-  }
-
-  /** Hands the waiting ops to every subscriber, in order; the hub coalesces each socket's writes. */
-  private flush(): void {
-    const events = this.pending;
-    if (events.length === 0) return;
-    this.pending = [];
-    this.lastFlush = performance.now();
-    for (const sub of this.subscribers) for (const { seq, json } of events) sub.sendOp(seq, json);
-    this.flushed = events[events.length - 1]!.seq;
-    this.deps.onFanout?.(events.length, events.length * this.subscribers.size);
+    const json = JSON.stringify(event);
+    for (const sub of this.subscribers) sub.sendOp(seq, json);
+    this.deps.onFanout?.(1, this.subscribers.size);
   }
 }
