@@ -1,5 +1,8 @@
 import type { WebSocket } from "ws";
 
+/** The last op frame built, shared by every subscriber with the same envelope head. */
+const lastFrame = { seq: -1, json: "", head: "", frame: "" };
+
 /**
  * One `sync.events` subscription on one socket. Frames follow tRPC's WebSocket wire protocol
  * (so @trpc/client's wsLink reads them unchanged), but are assembled here: the event JSON is
@@ -37,7 +40,16 @@ export class Subscriber {
   sendReplayed(seq: number, json: string): void {
     if (seq <= this.lastSent) return;
     this.lastSent = seq;
-    this.send(this.socket, `${this.head}"id":"${seq}","data":{"id":"${seq}","data":${json}}}}`);
+    // Most subscriptions of a canvas share one envelope (same request id): build the frame once
+    // per event and reuse the same (flattened) string for all of them, not once per socket.
+    const c = lastFrame;
+    if (c.seq !== seq || c.json !== json || c.head !== this.head) {
+      c.seq = seq;
+      c.json = json;
+      c.head = this.head;
+      c.frame = `${this.head}"id":"${seq}","data":{"id":"${seq}","data":${json}}}}`;
+    }
+    this.send(this.socket, c.frame);
   }
 
   /** An untracked event (presence, join, leave, resync). */
