@@ -17,7 +17,9 @@
  * BENCH_ONLY=product|relay, BENCH_CPU_PROF=<dir> (--cpu-prof of the server child),
  * BENCH_REDIS=1 (fan out through Redis pub/sub at REDIS_URL, default redis://127.0.0.1:6379),
  * BENCH_DATABASE_URL (server to create the scratch database on; default the local direct
- * postgres://postgres@127.0.0.1:5432/postgres). Writes bench-results/fanout.json.
+ * postgres://postgres@127.0.0.1:5432/postgres), BENCH_NICE=-10 (priority of this process and
+ * the children), BENCH_FRAME_BYTES (the relay's message size; default: the product's frames).
+ * Writes bench-results/fanout.json. Results and method: docs/BENCHMARKS.md.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
