@@ -130,6 +130,11 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       bus,
       rpcRate: env.RATE_LIMITS.RPC,
       onError: (error, context) => log.error({ err: error, context }, "canvasSync error"),
+      onCommitted: (results, seconds) => {
+        metrics.opsCommitted(results, seconds);
+        // MUT-7 refusals happen in the database: count them with the other limits.
+        if (results.some((r) => r.error?.code === "rate_limited")) metrics.rateLimited("RPC");
+      },
     });
     stack.push({ name: "canvasSync", close: () => canvasSync.close() });
 
@@ -184,6 +189,10 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       socketRate: env.RATE_LIMITS.H1,
       onError: (error, context) => log.error({ err: error, context }, "realtime error"),
       onConnection: (delta) => metrics.wsConnection(delta),
+      // The block's updated_at is its commit transaction's time: commit → delivery here.
+      onDelivered: (event) => {
+        if (event.block) metrics.fanoutDelay((Date.now() - Date.parse(event.block.updated_at)) / 1000);
+      },
     });
     const sockets = attachWebSockets(server, {
       hub,

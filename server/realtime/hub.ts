@@ -5,6 +5,7 @@ import type { Database } from "../db/sql";
 import type { RateRule } from "../env";
 import type { Bus } from "../ports/bus";
 import { PRESENCE_REFRESH_MS, type PresenceRegistry } from "../ports/presence";
+import type { OpEvent } from "../protocol/ops";
 import type { CanvasSync } from "../services/canvasSync";
 import { presenceChannel } from "../services/presenceService";
 import { CloseCodes } from "./closeCodes";
@@ -24,6 +25,8 @@ export interface HubDeps {
   onError: (error: unknown, context: string) => void;
   /** A socket opened (+1) or closed (-1): for potentia_ws_connections (OPS-1). */
   onConnection?: (delta: 1 | -1) => void;
+  /** An op delivered to a room, for the fan-out delay histogram (OPS-1). */
+  onDelivered?: (event: OpEvent) => void;
 }
 
 /** How often each room re-checks its sockets' memberships, besides control messages (RT-6). */
@@ -173,6 +176,7 @@ export class RealtimeHub {
       db: this.deps.db,
       bus: this.deps.bus,
       onError: this.deps.onError,
+      onDelivered: this.deps.onDelivered,
     });
     const entry: RoomEntry = {
       room,

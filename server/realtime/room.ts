@@ -12,8 +12,8 @@ export interface RoomDeps {
   db: Database;
   bus: Bus;
   onError: (error: unknown, context: string) => void;
-  /** Delay between an op's commit-side publish and its delivery here, for OPS-1. */
-  onFanout?: (events: number, deliveries: number) => void;
+  /** Each op delivered to this room's subscribers (OPS-1: fan-out delay). */
+  onDelivered?: (event: OpEvent) => void;
 }
 
 /**
@@ -154,6 +154,6 @@ export class CanvasRoom {
     this.head = seq;
     const json = JSON.stringify(event);
     for (const sub of this.subscribers) sub.sendOp(seq, json);
-    this.deps.onFanout?.(1, this.subscribers.size);
+    this.deps.onDelivered?.(event);
   }
 }

@@ -163,6 +163,14 @@ describe("WebSocket sync (RT)", () => {
         .users!.find((u) => u.user_id === guest.userId)!.name,
     ).toBe("Guest");
     expect(await api.app.deps.presence.online(canvas)).toContain(guest.userId);
+    // A8 answers from the same registry.
+    const perms = async () =>
+      (
+        (await (await owner.fetch(`/api/v1/canvas/${canvas}/permissions`)).json()) as {
+          users: { user_id: string; online: boolean }[];
+        }
+      ).users.find((u) => u.user_id === guest.userId)!.online;
+    expect(await perms()).toBe(true);
     b.mutation("sync.presence", { cursor: { x: 10, y: 20 }, typing: true });
     await a.until(() => events().some((e) => e.type === "presence" && e.user_id === guest.userId));
     expect(events().find((e) => e.type === "presence")).toMatchObject({
@@ -173,6 +181,7 @@ describe("WebSocket sync (RT)", () => {
     b.close();
     await a.until(() => events().some((e) => e.type === "leave" && e.user_id === guest.userId));
     expect(await api.app.deps.presence.online(canvas)).not.toContain(guest.userId);
+    expect(await perms()).toBe(false);
   });
 
   it("RT-6: an oversize message closes 1009; a flood gets errors, then 1008; garbage never crashes", async () => {

@@ -196,6 +196,8 @@ export const canvasRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const access = await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
-      return permissions(ctx.deps.db, access);
+      // Presence is best effort (OPS-6): with Redis down, nobody shows as online.
+      const online = await ctx.deps.presence.online(input.canvas_id).catch(() => []);
+      return permissions(ctx.deps.db, access, online);
     }),
 });

@@ -183,7 +183,7 @@ export const syncRouter = router({
     .output(okSchema)
     .mutation(async ({ ctx, input }) => {
       await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
-      await new PresenceService(ctx.deps.db, ctx.deps.bus).update({
+      await new PresenceService(ctx.deps.db, ctx.deps.bus, ctx.deps.presence).update({
         canvasId: input.canvas_id,
         userId: ctx.principal.userId,
         cursor: input.cursor ?? null,
@@ -209,7 +209,10 @@ export const syncRouter = router({
     .output(okSchema)
     .mutation(async ({ ctx, input }) => {
       await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
-      await new PresenceService(ctx.deps.db, ctx.deps.bus).leave(input.canvas_id, ctx.principal.userId);
+      await new PresenceService(ctx.deps.db, ctx.deps.bus, ctx.deps.presence).leave(
+        input.canvas_id,
+        ctx.principal.userId,
+      );
       return { ok: true as const };
     }),
 });

@@ -244,9 +244,6 @@ export async function deleteCanvas(deps: CanvasDeps, actor: Actor, canvasId: str
   );
 }
 
-/** Seconds of silence after which a member no longer counts as online (A8). */
-export const ONLINE_WINDOW_S = 60;
-
 export interface PermissionsView {
   can_read: boolean;
   can_write: boolean;
@@ -261,21 +258,27 @@ export interface PermissionsView {
   }[];
 }
 
-/** A8: the caller's effective rights (role ∩ token scopes) and every member with presence. */
-export async function permissions(db: SqlClient, access: CanvasAccess): Promise<PermissionsView> {
+/**
+ * A8: the caller's effective rights (role ∩ token scopes) and every member; `online` is the
+ * presence registry's answer (RT-7), the same source as the join/leave events.
+ */
+export async function permissions(
+  db: SqlClient,
+  access: CanvasAccess,
+  onlineUsers: readonly string[],
+): Promise<PermissionsView> {
+  const online = new Set(onlineUsers);
   const rows = await db.query<{
     user_id: string;
     name: string;
     role: CanvasRole;
     last_active_at: Ts | null;
-    online: boolean;
   }>(
-    `SELECT m.user_id, u.name, m.role, m.last_active_at,
-            coalesce(m.last_active_at > now() - make_interval(secs => $2), false) AS online
+    `SELECT m.user_id, u.name, m.role, m.last_active_at
        FROM canvas_members m JOIN users u ON u.user_id = m.user_id
       WHERE m.canvas_id = $1
       ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'writer' THEN 1 ELSE 2 END, u.name, m.user_id`,
-    [access.canvasId, ONLINE_WINDOW_S],
+    [access.canvasId],
   );
   return {
     can_read: access.canRead,
@@ -286,7 +289,7 @@ export async function permissions(db: SqlClient, access: CanvasAccess): Promise<
       user_id: r.user_id,
       name: r.name,
       role: r.role,
-      online: r.online,
+      online: online.has(r.user_id),
       last_active_at: isoOrNull(r.last_active_at),
     })),
   };

@@ -41,6 +41,8 @@ export interface CanvasSyncOptions {
   /** Upper bound of ops in one group commit. */
   maxBatchOps?: number;
   onError?: (error: unknown, context: string) => void;
+  /** Every committed group: its op results and the transaction's wall time (OPS-1 metrics). */
+  onCommitted?: (results: readonly OpResult[], seconds: number) => void;
 }
 
 interface Pending {
@@ -220,7 +222,9 @@ export class CanvasSync {
    */
   private async commitGroup(canvasId: string, batch: Pending[], fast = true): Promise<void> {
     try {
+      const started = performance.now();
       const out = await this.runGroup(canvasId, batch, fast);
+      this.opts.onCommitted?.(out.results.flat(), (performance.now() - started) / 1000);
       this.textState.apply(canvasId, out.events);
       this.settle(batch, out);
       await this.publish(canvasId, out.events);

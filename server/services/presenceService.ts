@@ -4,6 +4,7 @@
  */
 import type { SqlClient } from "../db/sql";
 import type { Bus } from "../ports/bus";
+import type { PresenceRegistry } from "../ports/presence";
 
 export const presenceChannel = (canvasId: string) => `presence:${canvasId}`;
 
@@ -38,6 +39,8 @@ export class PresenceService {
   constructor(
     private readonly db: SqlClient,
     private readonly bus: Pick<Bus, "publish">,
+    /** REST callers (H3/H6) have no socket: their presence keeps them in the registry for its TTL. */
+    private readonly registry?: Pick<PresenceRegistry, "join" | "leave">,
   ) {}
 
   /** Publishes the caller's presence; touches last_active_at when it is older than 30 s. */
@@ -61,6 +64,7 @@ export class PresenceService {
       typing: update.typing ?? false,
       block_id: update.blockId ?? null,
     };
+    await this.registry?.join(update.canvasId, update.userId);
     await this.bus.publish(presenceChannel(update.canvasId), JSON.stringify(event));
     return event;
   }
@@ -68,6 +72,7 @@ export class PresenceService {
   /** H6: the caller leaves the canvas's presence (not its membership). */
   async leave(canvasId: string, userId: string): Promise<LeaveEvent> {
     const event: LeaveEvent = { type: "leave", user_id: userId };
+    await this.registry?.leave(canvasId, userId);
     await this.bus.publish(presenceChannel(canvasId), JSON.stringify(event));
     return event;
   }
