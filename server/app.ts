@@ -32,6 +32,7 @@ import { attachWebSockets } from "./realtime/wsServer";
 import { appRouter } from "./routers";
 import { AuthService } from "./services/authService";
 import { CanvasSync } from "./services/canvasSync";
+import { ensureDemo } from "./services/demo";
 
 export interface AppDeps {
   env: Env;
@@ -155,6 +156,10 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const tokens = new AccessTokens(keys);
     const auth = new AuthService({ db, tokens });
     const jwks = createJwksHandler(keys.jwks);
+    if (env.mode === "single-node" && env.NODE_ENV === "development") {
+      const demo = await ensureDemo({ db, bus }, auth);
+      log.info({ email: demo.email, password: demo.password, canvas_id: demo.canvasId }, "demo account");
+    }
     const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics, presence };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);

@@ -128,7 +128,12 @@ it("MUT-2: the set-based group path writes exactly what the per-op path writes",
   expect(slow.perOpCalls).toBe(4);
   const fa = await outcome(a.canvas, a.ids, fast.out);
   const sa = await outcome(b.canvas, b.ids, slow.out);
-  expect(fa.results.flat().map((r) => r.status)).toEqual(["success", "success", "success", "success"]);
+  expect(fa.results.flat().map((r) => (r as Row).status)).toEqual([
+    "success",
+    "success",
+    "success",
+    "success",
+  ]);
   expect(fa).toEqual(sa);
   expect(fa.head).toBe(true);
   expect(fa.chained).toBe(true);
