@@ -273,11 +273,16 @@ export class RealtimeHub {
     const entry = this.rooms.get(canvasId);
     if (!entry || entry.connections.size === 0) return;
     try {
-      const rows = await this.deps.db.query<{ user_id: string }>(
-        `SELECT m.user_id FROM canvas_members m JOIN canvas c ON c.canvas_id = m.canvas_id
+      const rows = await this.deps.db.query<{ user_id: string; last_seq: string | number | null }>(
+        `SELECT m.user_id, c.last_seq FROM canvas_members m JOIN canvas c ON c.canvas_id = m.canvas_id
           WHERE m.canvas_id = $1 AND c.deleted_at IS NULL`,
         [canvasId],
       );
+      // RT-4: a publish lost on the sending side (its Redis connection was down when this
+      // process's had already come back) triggers no gap and no reconnect here: the same
+      // periodic look at the canvas head catches up on it within seconds.
+      const head = Number(rows[0]?.last_seq ?? 0);
+      if (head > entry.room.deliveredSeq) void entry.room.catchUp();
       const members = new Set(rows.map((r) => r.user_id));
       for (const connection of [...entry.connections]) {
         if (!members.has(connection.userId)) {

@@ -26,6 +26,11 @@ export class CanvasRoom {
   readonly subscribers = new Set<Subscriber>();
   /** server_seq of the last op delivered (the chain head as this room knows it). */
   private head = 0;
+
+  /** The last server_seq delivered here. */
+  get deliveredSeq(): number {
+    return this.head;
+  }
   private chain: Promise<void> = Promise.resolve();
   private unsubscribe: (() => Promise<void>) | null = null;
   private closed = false;

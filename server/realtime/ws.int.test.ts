@@ -113,6 +113,23 @@ describe("WebSocket sync (RT)", () => {
     expect(ops[1]!.prev_seq).toBe(ops[0]!.server_seq);
   });
 
+  it("RT-4: a lost last op (no later op, no reconnect) still arrives within seconds", async () => {
+    const canvas = await api.canvas(owner);
+    const a = await connect(owner, canvas);
+    const sub = a.subscribe();
+    await a.until(() => a.frames.some((f) => f.id === sub && f.result?.type === "started"));
+    const lost = createOp();
+    await api.app.deps.db.transaction(async (tx) => {
+      await tx.query("SELECT rpc_upsert_block_atomic($1, $2, $3::jsonb, '{}'::jsonb)", [
+        canvas,
+        owner.userId,
+        JSON.stringify(lost),
+      ]);
+    });
+    await a.until(() => a.opsOf(sub).length === 1, 9_000);
+    expect(a.opsOf(sub)[0]!.block_id).toBe(lost.block_id);
+  });
+
   it("RT-5: since_seq replays from the op log (deletes included) before live events, with no gap and no duplicate", async () => {
     const canvas = await api.canvas(owner);
     const first = await restMutate(owner, canvas, [createOp(), createOp()]);

@@ -368,10 +368,12 @@ describe("A8: permissions", () => {
     await api.member(canvasId, writer, "writer");
     await api.member(canvasId, reader, "reader");
     const db = api.app.deps.db;
-    await db.query(
-      "UPDATE canvas_members SET last_active_at = now() - interval '10 seconds' WHERE canvas_id = $1 AND user_id = $2",
-      [canvasId, writer.userId],
-    );
+    // Online comes from the presence registry (RT-7): the writer is present through H3.
+    const present = await writer.fetch(`/api/v1/canvas/${canvasId}/presence`, {
+      method: "POST",
+      json: { typing: false },
+    });
+    expect(present.status).toBe(200);
     await db.query(
       "UPDATE canvas_members SET last_active_at = now() - interval '5 minutes' WHERE canvas_id = $1 AND user_id = $2",
       [canvasId, reader.userId],

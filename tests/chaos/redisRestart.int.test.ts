@@ -117,7 +117,14 @@ describe.skipIf(!enabled)("two API processes through a Redis crash (RT-4, OPS-6)
     const expected = log.map((r) => Number(r.server_seq));
     expect(expected).toHaveLength(60);
     for (const { client, id } of subs) {
-      await client.until(() => client.opsOf(id).length >= expected.length, 30_000);
+      await client
+        .until(() => client.opsOf(id).length >= expected.length, 30_000)
+        .catch((error) => {
+          const got = client.opsOf(id).map((o) => o.server_seq);
+          throw new Error(
+            `${(error as Error).message}\nmissing: ${expected.filter((x) => !got.includes(x)).join(",")}`,
+          );
+        });
       await new Promise((r) => setTimeout(r, 100));
       const seqs = client.opsOf(id).map((o) => o.server_seq);
       expect(seqs).toEqual(expected);

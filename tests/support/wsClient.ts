@@ -94,8 +94,12 @@ export class TestWsClient {
   async until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out; frames: ${JSON.stringify(this.frames.slice(-5))}`);
+      if (Date.now() > deadline) {
+        const last = JSON.stringify(this.frames.slice(-2)).slice(0, 300);
+        throw new Error(
+          `timed out after ${this.frames.length} frames (close ${this.closeCode}); last: ${last}`,
+        );
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 50);
         this.waiters.push(() => {
