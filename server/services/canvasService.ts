@@ -348,20 +348,13 @@ export async function listAudit(
   page: { cursor?: string | undefined; limit: number },
 ): Promise<{ items: AuditItem[]; next_cursor: string | null }> {
   const after = page.cursor ? decodeCursor(page.cursor) : null;
-  const rows = await db.query<{
-    audit_id: string | number;
-    created_at: Ts;
-    created_at_us: string;
-    actor_id: string | null;
-    action: string;
-    target_id: string | null;
-    status: string;
-    ip: string | null;
-    user_agent: string | null;
-    latency_ms: number | null;
-    affected_rows: number | null;
-    detail: Record<string, unknown>;
-  }>(
+  const rows = await db.query<
+    Omit<AuditItem, "audit_id" | "created_at"> & {
+      audit_id: string | number;
+      created_at: Ts;
+      created_at_us: string;
+    }
+  >(
     `SELECT audit_id::text AS audit_id, created_at,
             (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_at_us,
             actor_id, action, target_id, status, ip, user_agent, latency_ms, affected_rows, detail
