@@ -1,0 +1,293 @@
+/**
+ * Test-only: an in-process simulation of the server's sync behaviour (MUT-3/4/5, RT-3/5, H4),
+ * used by the unit tests of sync.ts. Text ops go through the real `rebaseTextOp` (transform over
+ * the ops since base_version with side "left", then apply), as the database path does.
+ */
+
+import type { HistoryEntry } from "../../server/domain/textRebase";
+import { rebaseTextOp } from "../../server/domain/textRebase";
+import type {
+  BlockJson,
+  Op,
+  OpEvent,
+  OpResult,
+  SnapshotResult,
+  SubscribeHandlers,
+  SyncTransport,
+  TextOp,
+} from "./syncTypes";
+import { TransientError } from "./syncTypes";
+import { yOrderBetween } from "./yOrder";
+
+interface Row {
+  block: BlockJson;
+  deleted: boolean;
+  history: (HistoryEntry & { fields: string[] })[];
+}
+
+export class FakeSyncServer {
+  rows = new Map<string, Row>();
+  log: OpEvent[] = [];
+  seq = 0;
+  private results = new Map<string, { payload: string; result: OpResult }>();
+  subscribers = new Set<{ push(e: OpEvent): void }>();
+
+  get lastSeq(): number {
+    return this.log.at(-1)?.server_seq ?? 0;
+  }
+
+  mutate(ops: Op[]): { results: OpResult[] } {
+    return { results: ops.map((op) => this.apply(op)) };
+  }
+
+  snapshot(sinceSeq?: number): SnapshotResult {
+    if (sinceSeq === undefined) {
+      const blocks = [...this.rows.values()]
+        .filter((r) => !r.deleted)
+        .map((r) => r.block)
+        .sort((a, b) => (a.y_order < b.y_order ? -1 : 1));
+      return { mode: "snapshot", blocks: structuredClone(blocks), server_seq: this.lastSeq };
+    }
+    return {
+      mode: "replay",
+      events: structuredClone(this.log.filter((e) => e.server_seq > sinceSeq)),
+      server_seq: this.lastSeq,
+    };
+  }
+
+  liveBlocks(): BlockJson[] {
+    return (this.snapshot() as { blocks: BlockJson[] }).blocks;
+  }
+
+  private apply(op: Op): OpResult {
+    const key = `${op.client_op_id}|${op.block_id}`;
+    const payload = JSON.stringify(op);
+    const seen = this.results.get(key);
+    if (seen) {
+      if (seen.payload !== payload) return this.fail(op, "idempotency_mismatch");
+      return { ...seen.result, replayed: true };
+    }
+    const result = this.decide(op);
+    this.results.set(key, { payload, result });
+    return result;
+  }
+
+  private fail(op: Op, code: string): OpResult {
+    this.seq++;
+    return {
+      client_op_id: op.client_op_id,
+      block_id: op.block_id,
+      status: "failed",
+      server_seq: this.seq,
+      version: null,
+      block: null,
+      error: { code, message: code },
+    };
+  }
+
+  private decide(op: Op): OpResult {
+    const row = this.rows.get(op.block_id);
+    if (op.action === "create") {
+      if (row) return this.fail(op, "exists");
+      const order = this.liveBlocks();
+      const after = op.position?.after ? order.find((b) => b.block_id === op.position?.after) : order.at(-1);
+      const before = op.position?.before ? order.find((b) => b.block_id === op.position?.before) : undefined;
+      const block: BlockJson = {
+        block_id: op.block_id,
+        canvas_id: "c",
+        parent_id: op.parent_id ?? null,
+        type: op.type ?? "text",
+        content: op.content ?? "",
+        props: op.props ?? {},
+        y_order: yOrderBetween(after?.y_order ?? null, before?.y_order ?? null),
+        version: 1,
+        created_at: "",
+        created_by: null,
+        updated_at: "",
+        updated_by: null,
+      };
+      this.rows.set(op.block_id, { block, deleted: false, history: [] });
+      return this.commit(op, block, null);
+    }
+    if (!row) return this.fail(op, "not_found");
+    const base = op.base_version ?? row.block.version;
+    const conflict = (reason: "deleted" | "stale_fields"): OpResult => {
+      this.seq++;
+      return {
+        client_op_id: op.client_op_id,
+        block_id: op.block_id,
+        status: "conflict",
+        server_seq: this.seq,
+        version: row.block.version,
+        block: structuredClone(row.block),
+        conflict: { reason, fields: [] },
+      };
+    };
+    if (row.deleted) return conflict("deleted");
+    const fields = (["content", "props", "type", "parent_id", "position"] as const).filter(
+      (f) => op[f] !== undefined,
+    );
+    const since = row.history.filter((h) => h.version > base);
+    if (since.some((h) => h.fields.some((f) => fields.includes(f as (typeof fields)[number]))))
+      return conflict("stale_fields");
+    const next = { ...row.block, version: row.block.version + 1 };
+    let textOp: TextOp | null = null;
+    if (op.text_op) {
+      const out = rebaseTextOp({
+        op: op.text_op as TextOp,
+        baseVersion: base,
+        version: row.block.version,
+        content: row.block.content,
+        baseContent: null,
+        history: row.history,
+      });
+      if (out.kind === "blocked") return conflict("stale_fields");
+      if (out.kind === "invalid") return this.fail(op, out.code);
+      next.content = out.content;
+      textOp = out.textOp;
+    }
+    if (op.action === "delete") row.deleted = true;
+    if (op.content !== undefined) next.content = op.content;
+    if (op.props !== undefined) next.props = op.props;
+    if (op.type !== undefined) next.type = op.type;
+    if (op.parent_id !== undefined) next.parent_id = op.parent_id;
+    if (op.position) {
+      const order = this.liveBlocks().filter((b) => b.block_id !== op.block_id);
+      const i = order.findIndex((b) => b.block_id === op.position?.after);
+      next.y_order = yOrderBetween(order[i]?.y_order ?? null, order[i + 1]?.y_order ?? null);
+    }
+    row.history.push({
+      version: next.version,
+      text_op: textOp,
+      content_set: op.content !== undefined,
+      fields: op.text_op ? [] : fields,
+    });
+    row.block = next;
+    return this.commit(op, row.deleted ? null : next, textOp, next.version);
+  }
+
+  private commit(op: Op, block: BlockJson | null, textOp: TextOp | null, version = 1): OpResult {
+    this.seq++;
+    const event: OpEvent = {
+      type: "op",
+      server_seq: this.seq,
+      prev_seq: this.log.at(-1)?.server_seq ?? null,
+      client_op_id: op.client_op_id,
+      user_id: "u",
+      action: op.action,
+      block_id: op.block_id,
+      block: structuredClone(block),
+      text_op: textOp,
+    };
+    this.log.push(event);
+    for (const s of this.subscribers) s.push(structuredClone(event));
+    return {
+      client_op_id: op.client_op_id,
+      block_id: op.block_id,
+      status: "success",
+      server_seq: this.seq,
+      version,
+      block: structuredClone(block),
+      ...(textOp ? { text_op: textOp } : {}),
+    };
+  }
+}
+
+/**
+ * A transport to the fake server. `manual` holds requests and events until the test releases
+ * them, so a test can interleave deliveries as it likes; `down` makes it fail like a dead network.
+ */
+export class FakeTransport implements SyncTransport {
+  down = false;
+  manual = false;
+  sent: Op[][] = [];
+  subscribes: number[] = [];
+  snapshots: (number | undefined)[] = [];
+  requests: (() => void)[] = [];
+  private held: ((e: Error) => void)[] = [];
+  private subs = new Set<{ queue: OpEvent[]; h: SubscribeHandlers; closed: boolean }>();
+
+  constructor(
+    readonly server: FakeSyncServer,
+    readonly kind: "websocket" | "rest" = "websocket",
+  ) {}
+
+  mutate(ops: Op[]): Promise<{ results: OpResult[] }> {
+    if (this.down) return Promise.reject(new TransientError("down"));
+    this.sent.push(structuredClone(ops));
+    if (!this.manual) return Promise.resolve(this.server.mutate(ops));
+    return new Promise((resolve, reject) => {
+      this.requests.push(() => resolve(this.server.mutate(ops)));
+      this.held.push(reject);
+    });
+  }
+
+  snapshot(sinceSeq?: number): Promise<SnapshotResult> {
+    this.snapshots.push(sinceSeq);
+    if (this.down) return Promise.reject(new TransientError("down"));
+    return Promise.resolve(this.server.snapshot(sinceSeq));
+  }
+
+  subscribe(sinceSeq: number, h: SubscribeHandlers): () => void {
+    this.subscribes.push(sinceSeq);
+    const sub = { queue: [] as OpEvent[], h, closed: false };
+    const hook = { push: (e: OpEvent) => this.enqueue(sub, e) };
+    queueMicrotask(() => {
+      if (sub.closed) return;
+      if (this.down) {
+        sub.closed = true;
+        h.onClose?.(new TransientError("down"));
+        return;
+      }
+      this.subs.add(sub);
+      this.server.subscribers.add(hook);
+      h.onOpen?.();
+      const replay = this.server.snapshot(sinceSeq);
+      if (replay.mode === "replay") for (const e of replay.events) this.enqueue(sub, e);
+    });
+    return () => {
+      sub.closed = true;
+      this.subs.delete(sub);
+      this.server.subscribers.delete(hook);
+    };
+  }
+
+  /** Closes every open subscription as a dropped socket would. */
+  drop(): void {
+    for (const reject of this.held) reject(new TransientError("socket closed"));
+    this.held = [];
+    for (const s of this.subs) {
+      s.closed = true;
+      s.h.onClose?.(new TransientError("dropped"));
+    }
+    this.subs.clear();
+    this.server.subscribers.clear();
+  }
+
+  /** Hands one queued event to the subscriber (manual mode). */
+  deliverOne(): boolean {
+    for (const s of this.subs) {
+      const e = s.queue.shift();
+      if (e) {
+        s.h.onEvent(e);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  queued(): number {
+    return [...this.subs].reduce((n, s) => n + s.queue.length, 0);
+  }
+
+  /** Injects an arbitrary event (gap and resync tests). */
+  inject(e: Parameters<SubscribeHandlers["onEvent"]>[0]): void {
+    for (const s of this.subs) s.h.onEvent(e);
+  }
+
+  private enqueue(sub: { queue: OpEvent[]; h: SubscribeHandlers; closed: boolean }, e: OpEvent): void {
+    if (sub.closed) return;
+    if (this.manual) sub.queue.push(e);
+    else queueMicrotask(() => !sub.closed && sub.h.onEvent(e));
+  }
+}

@@ -1,0 +1,52 @@
+import { type as textType } from "ot-text-unicode";
+import type { PendingOp } from "./pendingStore";
+import type { BlockJson, TextOp } from "./syncTypes";
+
+/** Document order: byte order of y_order (LEX-0); ties (optimistic keys) by block id. */
+export function byDocumentOrder(a: BlockJson, b: BlockJson): number {
+  if (a.y_order !== b.y_order) return a.y_order < b.y_order ? -1 : 1;
+  return a.block_id < b.block_id ? -1 : a.block_id > b.block_id ? 1 : 0;
+}
+
+/** Applies one pending op to a working copy of the blocks, as the server would (optimistically). */
+export function applyPending(blocks: Map<string, BlockJson>, p: PendingOp, canvasId: string): void {
+  const { op } = p;
+  if (op.action === "create") {
+    if (blocks.has(op.block_id)) return;
+    blocks.set(op.block_id, {
+      block_id: op.block_id,
+      canvas_id: canvasId,
+      parent_id: op.parent_id ?? null,
+      type: op.type ?? "text",
+      content: op.content ?? "",
+      props: op.props ?? {},
+      y_order: p.yOrder ?? "~",
+      version: 0,
+      created_at: "",
+      created_by: null,
+      updated_at: "",
+      updated_by: null,
+    });
+    return;
+  }
+  const current = blocks.get(op.block_id);
+  if (!current) return;
+  if (op.action === "delete") {
+    blocks.delete(op.block_id);
+    return;
+  }
+  const next: BlockJson = { ...current };
+  if (op.type !== undefined) next.type = op.type;
+  if (op.parent_id !== undefined) next.parent_id = op.parent_id;
+  if (op.content !== undefined) next.content = op.content;
+  if (op.props !== undefined) next.props = op.props;
+  if (op.text_op !== undefined) {
+    try {
+      next.content = textType.apply(next.content, op.text_op as TextOp);
+    } catch {
+      // The op no longer fits (content replaced under it): the server's answer will settle it.
+    }
+  }
+  if (op.position !== undefined && p.yOrder !== undefined) next.y_order = p.yOrder;
+  blocks.set(op.block_id, next);
+}

@@ -1,0 +1,67 @@
+import type { Op, TextOp } from "./syncTypes";
+
+/** One local op not yet seen in the server's event stream (UI-3). Plain JSON: it is persisted. */
+export interface PendingOp {
+  /** The op as the user made it; `text_op` is kept rebased over what the client has seen since. */
+  op: Op;
+  /** The payload once sent: frozen so a resend with the same client_op_id is identical (MUT-3). */
+  wire?: Op;
+  /** server_seq from a `success` result, waiting for its event. */
+  ackSeq?: number;
+  /** Local y_order for a create/move until the server's block arrives. */
+  yOrder?: string;
+  /** A foreign op replaced the content under this text op: send it stale so the server conflicts. */
+  stale?: boolean;
+  /** When the last keystroke was composed in (batching window). */
+  touchedAt?: number;
+}
+
+export type { TextOp };
+
+/** Where pending ops survive a reload. */
+export interface PendingStore {
+  load(): Promise<PendingOp[]>;
+  save(ops: readonly PendingOp[]): Promise<void>;
+}
+
+/** In-memory store (tests, SSR): survives a new engine on the same instance. */
+export function createMemoryPendingStore(initial: PendingOp[] = []): PendingStore & { ops: PendingOp[] } {
+  const store = {
+    ops: structuredClone(initial),
+    async load() {
+      return structuredClone(store.ops);
+    },
+    async save(ops: readonly PendingOp[]) {
+      store.ops = structuredClone([...ops]);
+    },
+  };
+  return store;
+}
+
+interface KeyValue {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/** localStorage-backed store, one key per canvas. A corrupt value loads as empty. */
+export function createLocalStoragePendingStore(
+  canvasId: string,
+  storage: KeyValue = globalThis.localStorage,
+): PendingStore {
+  const key = `potentia.pending.${canvasId}`;
+  return {
+    async load() {
+      const raw = storage.getItem(key);
+      if (!raw) return [];
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        return Array.isArray(parsed) ? (parsed as PendingOp[]) : [];
+      } catch {
+        return [];
+      }
+    },
+    async save(ops) {
+      storage.setItem(key, JSON.stringify(ops));
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import fc from "fast-check";
+import { type as textType } from "ot-text-unicode";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+// The fake server and transports are these tests' own in-process simulation of the server.
+import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
+import { createLocalStoragePendingStore, createMemoryPendingStore } from "./pendingStore";
+import { SyncEngine, type SyncEngineOptions } from "./sync";
+import type { OpResult } from "./syncTypes";
+import { TransientError } from "./syncTypes";
+
+let n = 0;
+const uuid = () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;
+
+async function settle(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+function setup(extra: Partial<SyncEngineOptions> = {}, server = new FakeSyncServer()) {
+  const ws = new FakeTransport(server, "websocket");
+  const rest = new FakeTransport(server, "rest");
+  const store = createMemoryPendingStore();
+  const make = (more: Partial<SyncEngineOptions> = {}) =>
+    new SyncEngine({
+      canvasId: "c",
+      store,
+      ws,
+      rest,
+      randomUUID: uuid,
+      now: () => Date.now(),
+      ...extra,
+      ...more,
+    });
+  return { server, ws, rest, store, make };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("sync engine (UI-3)", () => {
+  it("UI-3: create/update/move/delete apply locally at once, in y_order", async () => {
+    const { ws, make } = setup();
+    ws.manual = true;
+    const e = make();
+    await e.start();
+    await settle();
+    const a = e.create({ type: "text", content: "a" });
+    const b = e.create({ type: "text", content: "b" });
+    const c = e.create({ type: "text", content: "c", position: { after: a } });
+    expect(e.getSnapshot().blocks.map((x) => x.content)).toEqual(["a", "c", "b"]);
+    e.update(b, { props: { checked: true } });
+    e.move(a, { after: b });
+    expect(e.getSnapshot().blocks.map((x) => x.block_id)).toEqual([c, b, a]);
+    expect(e.getSnapshot().byId.get(b)?.props).toEqual({ checked: true });
+    e.delete(c);
+    expect(e.getSnapshot().blocks.map((x) => x.block_id)).toEqual([b, a]);
+    expect(e.getSnapshot().pendingCount).toBe(6);
+    e.stop();
+  });
+
+  it("UI-3: a success confirms the op; the server block replaces the optimistic one", async () => {
+    const { server, make } = setup();
+    const e = make();
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "hello" });
+    await settle();
+    const s = e.getSnapshot();
+    expect(s.pendingCount).toBe(0);
+    expect(s.byId.get(id)).toEqual(server.rows.get(id)?.block);
+    expect(s.serverSeq).toBe(server.lastSeq);
+    expect(s.connection).toBe("live");
+    e.stop();
+  });
+
+  it("UI-3: the pending queue survives a reload and is resent with the same client_op_ids (MUT-3)", async () => {
+    const { ws, rest, store, make, server } = setup();
+    ws.down = true;
+    rest.down = true;
+    const e1 = make({ initial: { blocks: [], server_seq: 0 } });
+    await e1.start();
+    const id = e1.create({ type: "text", content: "x" });
+    e1.editText(id, [1, "y"]);
+    await settle();
+    e1.stop();
+    const saved = store.ops.map((p) => p.op.client_op_id);
+    expect(saved).toHaveLength(2);
+    ws.down = false;
+    rest.down = false;
+    const e2 = make();
+    await e2.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ws.sent.flat().map((o) => o.client_op_id)).toEqual(saved);
+    expect(server.rows.get(id)?.block.content).toBe("xy");
+    expect(e2.getSnapshot().pendingCount).toBe(0);
+    expect(store.ops).toEqual([]);
+    e2.stop();
+  });
+
+  it("UI-3: the localStorage store round-trips and tolerates garbage", async () => {
+    const mem = new Map<string, string>();
+    const ls = {
+      getItem: (k: string) => mem.get(k) ?? null,
+      setItem: (k: string, v: string) => void mem.set(k, v),
+    };
+    const s = createLocalStoragePendingStore("c1", ls);
+    const op = { op: { client_op_id: uuid(), action: "delete" as const, block_id: uuid(), base_version: 1 } };
+    await s.save([op]);
+    expect(await s.load()).toEqual([op]);
+    mem.set("potentia.pending.c1", "{not json");
+    expect(await s.load()).toEqual([]);
+  });
+
+  it("UI-3: keystrokes within the window are composed into one text_op", async () => {
+    const { ws, make, server } = setup({ batchWindowMs: 50 });
+    const e = make();
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "" });
+    await settle();
+    ws.sent = [];
+    e.editText(id, ["h"]);
+    await vi.advanceTimersByTimeAsync(20);
+    e.editText(id, [1, "i"]);
+    await vi.advanceTimersByTimeAsync(20);
+    e.editText(id, [2, "!"]);
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("hi!");
+    expect(ws.sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(ws.sent).toHaveLength(1);
+    expect(ws.sent[0]).toHaveLength(1);
+    expect(ws.sent[0]?.[0]?.text_op).toEqual(["hi!"]);
+    expect(server.rows.get(id)?.block.content).toBe("hi!");
+    e.stop();
+  });
+
+  it("UI-3: conflict goes to onConflict, failed to onError, both leave the queue", async () => {
+    const conflicts: OpResult[] = [];
+    const errors: unknown[] = [];
+    const { server, make } = setup({
+      onConflict: (r) => conflicts.push(r),
+      onError: (err) => errors.push(err),
+    });
+    const e = make();
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "a" });
+    await settle();
+    // Someone else changes props after our base: our props update conflicts (MUT-4).
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, props: { x: 1 } },
+    ]);
+    e.update(id, { props: { x: 2 } });
+    await settle();
+    await settle();
+    expect(conflicts.map((r) => r.status)).toEqual(["conflict"]);
+    e.create({ type: "text", block_id: id });
+    await settle();
+    expect(errors).toEqual([{ code: "exists", message: "exists" }]);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    expect(e.getSnapshot().byId.get(id)?.props).toEqual({ x: 1 });
+    e.stop();
+  });
+
+  it("UI-3: rate_limited and network errors retry with backoff, same ids, in order", async () => {
+    const { ws, make, server } = setup({ backoffBaseMs: 100 });
+    const e = make();
+    await e.start();
+    await settle();
+    const real = ws.mutate.bind(ws);
+    const rl: OpResult = {
+      ...{
+        client_op_id: null,
+        block_id: null,
+        status: "failed",
+        server_seq: null,
+        version: null,
+        block: null,
+      },
+      error: { code: "rate_limited", message: "" },
+    };
+    let calls = 0;
+    ws.mutate = (ops) => {
+      calls++;
+      ws.sent.push(ops);
+      if (calls === 1) return Promise.reject(new TransientError("network"));
+      if (calls === 2)
+        return Promise.resolve({
+          results: ops.map((o) => ({ ...rl, client_op_id: o.client_op_id, block_id: o.block_id })),
+        });
+      return real(ops);
+    };
+    const a = e.create({ type: "text", content: "1" });
+    await settle();
+    expect(server.rows.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(server.rows.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(new Set(ws.sent.map((ops) => ops[0]?.client_op_id))).toEqual(
+      new Set([ws.sent[0]?.[0]?.client_op_id]),
+    );
+    expect(server.rows.get(a)?.block.content).toBe("1");
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
+
+  it("UI-3: after the socket drops, it resubscribes from serverSeq and resends pending", async () => {
+    const { ws, make, server } = setup({ backoffBaseMs: 100 });
+    const e = make();
+    await e.start();
+    await settle();
+    e.create({ type: "text", content: "a" });
+    await settle();
+    const seq = e.getSnapshot().serverSeq;
+    ws.manual = true;
+    const id = e.create({ type: "text", content: "b" });
+    await settle();
+    expect(ws.requests).toHaveLength(1);
+    ws.requests = [];
+    ws.down = true;
+    ws.drop();
+    expect(e.getSnapshot().connection).toBe("reconnecting");
+    ws.down = false;
+    ws.manual = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ws.subscribes.at(-1)).toBe(seq);
+    expect(e.getSnapshot().connection).toBe("live");
+    const ids = ws.sent.map((ops) => ops[0]?.client_op_id);
+    expect(ids.at(-1)).toBe(ids.at(-2));
+    expect(server.rows.get(id)?.block.content).toBe("b");
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
+});

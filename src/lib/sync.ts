@@ -1,0 +1,596 @@
+import { type as textType } from "ot-text-unicode";
+import { applyPending, byDocumentOrder } from "./localApply";
+import type { PendingOp, PendingStore } from "./pendingStore";
+import type {
+  BlockJson,
+  Op,
+  OpEvent,
+  OpResult,
+  SnapshotResult,
+  SyncEvent,
+  SyncTransport,
+  TextOp,
+} from "./syncTypes";
+import { TransientError } from "./syncTypes";
+import { yOrderBetween } from "./yOrder";
+
+export type ConnectionState = "live" | "reconnecting" | "offline" | "polling";
+
+/** What the UI reads (stable between changes, for useSyncExternalStore). */
+export interface SyncState {
+  /** Confirmed state with the pending ops applied on top, in document order. */
+  blocks: readonly BlockJson[];
+  byId: ReadonlyMap<string, BlockJson>;
+  serverSeq: number;
+  connection: ConnectionState;
+  pendingCount: number;
+}
+
+export interface SyncEngineOptions {
+  canvasId: string;
+  store: PendingStore;
+  /** H2 + H4 (and polling). Always present: snapshots come from here. */
+  rest: SyncTransport;
+  /** The tRPC socket; absent means polling only. */
+  ws?: SyncTransport;
+  /** A1's realtime.mode. */
+  realtimeMode?: "websocket" | "polling";
+  /** Keystrokes on one block within this window are composed into one text_op. */
+  batchWindowMs?: number;
+  /** Socket failures in a row before falling back to polling. */
+  maxSocketFailures?: number;
+  /** How often a polling client probes the socket again. */
+  socketRetryMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** A1's blocks and server_seq, when already loaded. */
+  initial?: { blocks: BlockJson[]; server_seq: number };
+  onConflict?: (result: OpResult, op: Op) => void;
+  onError?: (error: unknown, op?: Op) => void;
+  /** presence / join / leave events. */
+  onOtherEvent?: (event: SyncEvent) => void;
+  now?: () => number;
+  randomUUID?: () => string;
+}
+
+export interface CreateInput {
+  block_id?: string;
+  type: NonNullable<Op["type"]>;
+  content?: string;
+  props?: Record<string, unknown>;
+  parent_id?: string | null;
+  position?: { after?: string; before?: string };
+}
+
+export type UpdateFields = Pick<Op, "type" | "content" | "props" | "parent_id">;
+
+/** UI-3: the client sync engine (optimistic apply, durable queue, batching, gaps, fallback). */
+export class SyncEngine {
+  private confirmed = new Map<string, BlockJson>();
+  private serverSeq = 0;
+  private pending: PendingOp[] = [];
+  private connection: ConnectionState = "offline";
+  private mode: "websocket" | "polling";
+  private inflight = false;
+  private recovering = false;
+  private stopped = false;
+  private started = false;
+  private sendAttempt = 0;
+  private recoverAttempt = 0;
+  private socketFailures = 0;
+  private unsubscribe: (() => void) | null = null;
+  private probe: (() => void) | null = null;
+  private current: SyncTransport | null = null;
+  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  private timers = new Set<ReturnType<typeof setTimeout>>();
+  private listeners = new Set<() => void>();
+  private cached: SyncState | null = null;
+  private readonly o: Required<
+    Pick<
+      SyncEngineOptions,
+      "batchWindowMs" | "maxSocketFailures" | "socketRetryMs" | "backoffBaseMs" | "backoffMaxMs"
+    >
+  > &
+    SyncEngineOptions;
+
+  constructor(options: SyncEngineOptions) {
+    this.o = {
+      batchWindowMs: 50,
+      maxSocketFailures: 3,
+      socketRetryMs: 30_000,
+      backoffBaseMs: 500,
+      backoffMaxMs: 30_000,
+      ...options,
+    };
+    this.mode = options.ws && options.realtimeMode !== "polling" ? "websocket" : "polling";
+    if (options.initial) this.loadSnapshot({ mode: "snapshot", ...options.initial });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /** Loads the durable queue and the snapshot, then connects and resends what is pending. */
+  async start(): Promise<void> {
+    this.pending = [...(await this.o.store.load()), ...this.pending];
+    this.started = true;
+    if (!this.o.initial) {
+      try {
+        const snap = await this.o.rest.snapshot();
+        if (snap.mode === "snapshot") this.loadSnapshot(snap);
+      } catch (error) {
+        this.o.onError?.(error);
+        this.setConnection("offline");
+        this.later(() => void this.recover("full"), this.backoff(this.recoverAttempt++));
+        this.changed();
+        return;
+      }
+    }
+    this.changed();
+    this.connect();
+  }
+
+  /** Idempotent: closes the subscription and clears every timer. */
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.probe?.();
+    this.probe = null;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.pumpTimer = undefined;
+  }
+
+  // ---- UI store --------------------------------------------------------------------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): SyncState => {
+    if (!this.cached) {
+      const byId = new Map(this.confirmed);
+      for (const p of this.pending) applyPending(byId, p, this.o.canvasId);
+      this.cached = {
+        blocks: [...byId.values()].sort(byDocumentOrder),
+        byId,
+        serverSeq: this.serverSeq,
+        connection: this.connection,
+        pendingCount: this.pending.length,
+      };
+    }
+    return this.cached;
+  };
+
+  /** A1 told us the mode (OPS-6 may switch a canvas to polling, and back). */
+  setRealtimeMode(mode: "websocket" | "polling"): void {
+    const next = mode === "websocket" && this.o.ws ? "websocket" : "polling";
+    if (next === this.mode) return;
+    this.mode = next;
+    this.socketFailures = 0;
+    if (this.started && !this.stopped) this.connect();
+  }
+
+  // ---- local ops -------------------------------------------------------------------------
+
+  create(input: CreateInput): string {
+    const blockId = input.block_id ?? this.uuid();
+    const op: Op = {
+      client_op_id: this.uuid(),
+      action: "create",
+      block_id: blockId,
+      type: input.type,
+      content: input.content ?? "",
+      props: input.props ?? {},
+      parent_id: input.parent_id ?? null,
+      ...(input.position ? { position: { after: input.position.after, before: input.position.before } } : {}),
+    };
+    this.enqueue({ op, yOrder: this.localYOrder(blockId, input.position) });
+    return blockId;
+  }
+
+  update(blockId: string, fields: UpdateFields): void {
+    this.enqueue({ op: this.baseOp("update", blockId, fields) });
+  }
+
+  delete(blockId: string): void {
+    this.enqueue({ op: this.baseOp("delete", blockId, {}) });
+  }
+
+  move(blockId: string, position: { after?: string; before?: string }): void {
+    this.enqueue({
+      op: this.baseOp("update", blockId, { position: { after: position.after, before: position.before } }),
+      yOrder: this.localYOrder(blockId, position),
+    });
+  }
+
+  /** A text edit (ot-text-unicode op on the current local content); keystrokes are batched. */
+  editText(blockId: string, textOp: TextOp): void {
+    const last = this.pending.at(-1);
+    const now = this.now();
+    if (
+      last &&
+      !last.wire &&
+      last.op.action === "update" &&
+      last.op.block_id === blockId &&
+      last.op.text_op !== undefined &&
+      Object.keys(last.op).every((k) =>
+        ["client_op_id", "action", "block_id", "base_version", "text_op"].includes(k),
+      ) &&
+      now - (last.touchedAt ?? 0) < this.o.batchWindowMs
+    ) {
+      last.op.text_op = textType.compose(last.op.text_op as TextOp, textOp) as Op["text_op"];
+      last.touchedAt = now;
+      this.queueChanged();
+      return;
+    }
+    this.enqueue({
+      op: this.baseOp("update", blockId, { text_op: textOp as Op["text_op"] }),
+      touchedAt: now,
+    });
+  }
+
+  /** Sends batched keystrokes now (blur, unload). */
+  flush(): void {
+    for (const p of this.pending) p.touchedAt = undefined;
+    this.pump();
+  }
+
+  private baseOp(action: "update" | "delete", blockId: string, fields: Partial<Op>): Op {
+    const base = this.confirmed.get(blockId)?.version;
+    return {
+      client_op_id: this.uuid(),
+      action,
+      block_id: blockId,
+      ...(base !== undefined ? { base_version: base } : {}),
+      ...fields,
+    } as Op;
+  }
+
+  private localYOrder(blockId: string, position?: { after?: string; before?: string }): string {
+    const order = this.getSnapshot().blocks.filter((b) => b.block_id !== blockId);
+    let lo: BlockJson | undefined;
+    let hi: BlockJson | undefined;
+    if (!position || (!position.after && !position.before)) lo = order.at(-1);
+    else if (position.after) {
+      const i = order.findIndex((b) => b.block_id === position.after);
+      lo = order[i];
+      hi = position.before ? order.find((b) => b.block_id === position.before) : order[i + 1];
+    } else {
+      const i = order.findIndex((b) => b.block_id === position.before);
+      hi = order[i];
+      lo = i > 0 ? order[i - 1] : undefined;
+    }
+    return yOrderBetween(lo?.y_order ?? null, hi?.y_order ?? null);
+  }
+
+  private enqueue(p: PendingOp): void {
+    this.pending.push(p);
+    this.queueChanged();
+  }
+
+  private queueChanged(): void {
+    void this.persist();
+    this.changed();
+    this.pump();
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.inflight || this.recovering || this.stopped || !this.started || !this.current) return;
+    const batch: PendingOp[] = [];
+    const busy = new Set<string>();
+    let waitMs: number | undefined;
+    for (const p of this.pending) {
+      if (p.ackSeq !== undefined) {
+        busy.add(p.op.block_id);
+        continue;
+      }
+      // One op per block per request, and the next only once the previous one's event is in:
+      // its base_version and rebased text_op depend on it. Order is kept by stopping here.
+      if (busy.has(p.op.block_id)) break;
+      const age = this.now() - (p.touchedAt ?? Number.NEGATIVE_INFINITY);
+      if (!p.wire && age < this.o.batchWindowMs) {
+        waitMs = this.o.batchWindowMs - age;
+        break;
+      }
+      batch.push(p);
+      busy.add(p.op.block_id);
+      if (batch.length === 50) break;
+    }
+    if (waitMs !== undefined && batch.length === 0) {
+      if (this.pumpTimer === undefined) {
+        this.pumpTimer = this.later(() => {
+          this.pumpTimer = undefined;
+          this.pump();
+        }, waitMs);
+      }
+      return;
+    }
+    if (batch.length === 0) return;
+    for (const p of batch) p.wire ??= this.wireOf(p);
+    this.inflight = true;
+    void this.send(this.current, batch);
+  }
+
+  private wireOf(p: PendingOp): Op {
+    const op: Op = JSON.parse(JSON.stringify(p.op));
+    if (op.action !== "create" && op.base_version === undefined) {
+      const v = this.confirmed.get(op.block_id)?.version;
+      if (v !== undefined) op.base_version = v;
+    }
+    return op;
+  }
+
+  private async send(transport: SyncTransport, batch: PendingOp[]): Promise<void> {
+    await this.persist();
+    let results: OpResult[];
+    try {
+      results = (await transport.mutate(batch.map((p) => p.wire as Op))).results;
+    } catch (error) {
+      this.inflight = false;
+      if (this.stopped) return;
+      if (error instanceof TransientError) {
+        this.later(() => this.pump(), this.backoff(this.sendAttempt++));
+      } else {
+        this.pending = this.pending.filter((p) => !batch.includes(p));
+        for (const p of batch) this.o.onError?.(error, p.op);
+        this.queueChanged();
+      }
+      return;
+    }
+    this.inflight = false;
+    if (this.stopped) return;
+    let retry = false;
+    let acked = false;
+    for (const p of batch) {
+      const r = results.find((x) => x.client_op_id === p.op.client_op_id && x.block_id === p.op.block_id);
+      if (!r || (r.status === "failed" && r.error?.code === "rate_limited")) retry = true;
+      else if (r.status === "success") {
+        if (r.server_seq === null || r.server_seq <= this.serverSeq) this.drop(p);
+        else {
+          p.ackSeq = r.server_seq;
+          acked = true;
+        }
+      } else {
+        this.drop(p);
+        if (r.status === "conflict") this.o.onConflict?.(r, p.op);
+        else this.o.onError?.(r.error ?? r, p.op);
+      }
+    }
+    this.sendAttempt = retry ? this.sendAttempt : 0;
+    void this.persist();
+    this.changed();
+    // Polling: fetch our ops' events now rather than at the next tick.
+    if (acked && this.connection === "polling") this.connect();
+    if (retry) this.later(() => this.pump(), this.backoff(this.sendAttempt++));
+    else this.pump();
+  }
+
+  private drop(p: PendingOp): void {
+    this.pending = this.pending.filter((x) => x !== p);
+  }
+
+  // ---- incoming --------------------------------------------------------------------------
+
+  private onEvent = (event: SyncEvent): void => {
+    if (this.recovering || this.stopped) return;
+    if (event.type === "resync") {
+      void this.recover("full");
+      return;
+    }
+    if (event.type !== "op") {
+      this.o.onOtherEvent?.(event);
+      return;
+    }
+    const op = event as OpEvent;
+    if (op.server_seq <= this.serverSeq) return; // duplicate (socket and poll overlapping)
+    if ((op.prev_seq ?? 0) !== this.serverSeq) {
+      void this.recover("replay");
+      return;
+    }
+    this.applyEvent(op);
+    void this.persist();
+    this.changed();
+    this.pump();
+  };
+
+  private applyEvent(e: OpEvent): void {
+    const before = this.confirmed.get(e.block_id);
+    if (e.block && e.action !== "delete") this.confirmed.set(e.block_id, e.block);
+    else this.confirmed.delete(e.block_id);
+    this.serverSeq = e.server_seq;
+    const own = this.pending.findIndex(
+      (p) => p.op.client_op_id === e.client_op_id && p.op.block_id === e.block_id,
+    );
+    const later = this.pending.filter((p, i) => p.op.block_id === e.block_id && i > own);
+    if (own >= 0) {
+      this.pending.splice(own, 1);
+      // Later local ops on this block were written on top of this one: they now start at its version.
+      if (e.block)
+        for (const p of later) if (!p.wire && p.op.action !== "create") p.op.base_version = e.block.version;
+    } else {
+      // A foreign op: pending text ops go over it as the server will take them (ours "left").
+      let theirs = (e.text_op as TextOp | null) ?? null;
+      const replaced =
+        !theirs && e.block !== null && before !== undefined && before.content !== e.block.content;
+      for (const p of later) {
+        const mine = p.op.text_op as TextOp | undefined;
+        if (mine === undefined) continue;
+        if (theirs) {
+          p.op.text_op = textType.transform(mine, theirs, "left") as Op["text_op"];
+          theirs = textType.transform(theirs, mine, "right");
+          if (!p.wire && !p.stale && e.block) p.op.base_version = e.block.version;
+        } else if (replaced && !p.wire) p.stale = true;
+      }
+    }
+    this.pending = this.pending.filter((p) => p.ackSeq === undefined || p.ackSeq > this.serverSeq);
+  }
+
+  private loadSnapshot(snap: Extract<SnapshotResult, { mode: "snapshot" }>): void {
+    this.confirmed = new Map(snap.blocks.map((b) => [b.block_id, b]));
+    this.serverSeq = snap.server_seq;
+    this.pending = this.pending.filter((p) => p.ackSeq === undefined || p.ackSeq > this.serverSeq);
+  }
+
+  /** Gap (replay from serverSeq) or resync (full snapshot); pending ops stay on top. */
+  private async recover(kind: "replay" | "full"): Promise<void> {
+    if (this.stopped || (this.recovering && kind === "replay")) return;
+    this.recovering = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.current = null;
+    try {
+      let snap = await this.o.rest.snapshot(kind === "full" ? undefined : this.serverSeq);
+      if (snap.mode === "replay") {
+        for (const e of snap.events) {
+          if (e.server_seq <= this.serverSeq) continue;
+          if ((e.prev_seq ?? 0) !== this.serverSeq) {
+            snap = await this.o.rest.snapshot();
+            break;
+          }
+          this.applyEvent(e);
+        }
+      }
+      if (snap.mode === "snapshot") this.loadSnapshot(snap);
+      this.recoverAttempt = 0;
+    } catch (_error) {
+      this.recovering = false;
+      if (this.stopped) return;
+      this.setConnection("offline");
+      this.later(() => void this.recover(kind), this.backoff(this.recoverAttempt++));
+      return;
+    }
+    this.recovering = false;
+    if (this.stopped) return;
+    void this.persist();
+    this.changed();
+    this.connect();
+  }
+
+  // ---- connection ------------------------------------------------------------------------
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.probe?.();
+    this.probe = null;
+    this.current = null;
+    if (this.mode === "websocket" && this.o.ws && this.socketFailures < this.o.maxSocketFailures) {
+      this.connectSocket();
+    } else this.connectPolling();
+  }
+
+  private connectSocket(): void {
+    const ws = this.o.ws as SyncTransport;
+    if (this.connection !== "live") this.setConnection("reconnecting");
+    this.unsubscribe = ws.subscribe(this.serverSeq, {
+      onEvent: this.onEvent,
+      onOpen: () => {
+        this.socketFailures = 0;
+        this.current = ws;
+        this.setConnection("live");
+        this.pump();
+      },
+      onClose: () => {
+        if (this.stopped) return;
+        this.unsubscribe = null;
+        this.current = null;
+        this.socketFailures++;
+        this.setConnection("reconnecting");
+        // Resubscribe from serverSeq (RT-5) after a backoff; N failures fall back to polling.
+        this.later(() => this.connect(), this.backoff(this.socketFailures - 1));
+      },
+    });
+  }
+
+  private connectPolling(): void {
+    const rest = this.o.rest;
+    this.unsubscribe = rest.subscribe(this.serverSeq, {
+      onEvent: this.onEvent,
+      onOpen: () => {
+        this.current = rest;
+        this.setConnection("polling");
+        this.pump();
+      },
+      onClose: () => {
+        if (this.stopped) return;
+        this.unsubscribe = null;
+        this.current = null;
+        this.setConnection("offline");
+        this.later(() => this.connect(), this.backoff(this.recoverAttempt++));
+      },
+    });
+    if (this.mode === "websocket" && this.o.ws) this.scheduleProbe();
+  }
+
+  /** While polling, try the socket now and then; when it opens it takes over. */
+  private scheduleProbe(): void {
+    const ws = this.o.ws as SyncTransport;
+    this.later(() => {
+      if (this.stopped || this.connection === "live" || this.mode !== "websocket" || this.probe) return;
+      let opened = false;
+      const unsub = ws.subscribe(this.serverSeq, {
+        onEvent: (e) => opened && this.onEvent(e),
+        onOpen: () => {
+          opened = true;
+          this.probe = null;
+          this.unsubscribe?.();
+          this.unsubscribe = null;
+          this.socketFailures = 0;
+          this.connectSocket();
+          unsub();
+        },
+        onClose: () => {
+          this.probe = null;
+          if (!opened && !this.stopped) this.scheduleProbe();
+        },
+      });
+      this.probe = unsub;
+    }, this.o.socketRetryMs);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private setConnection(state: ConnectionState): void {
+    if (this.connection === state) return;
+    this.connection = state;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.cached = null;
+    for (const l of this.listeners) l();
+  }
+
+  private async persist(): Promise<void> {
+    try {
+      await this.o.store.save(this.pending);
+    } catch (error) {
+      this.o.onError?.(error);
+    }
+  }
+
+  private later(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private backoff(attempt: number): number {
+    return Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** Math.max(0, attempt));
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  private uuid(): string {
+    return (this.o.randomUUID ?? (() => crypto.randomUUID()))();
+  }
+}

@@ -1,0 +1,42 @@
+import type { TextOp } from "ot-text-unicode";
+import type { BlockJson, Op, OpEvent, OpResult } from "../../server/protocol/ops";
+
+export type { BlockJson, Op, OpEvent, OpResult, TextOp };
+
+/** RT-3 events the engine acts on; presence/join/leave are passed through untouched. */
+export type SyncEvent =
+  | OpEvent
+  | { type: "resync" }
+  | { type: "presence" | "join" | "leave"; [key: string]: unknown };
+
+/** H4's answer (API.md): a full snapshot or the ops after `since_seq`. */
+export type SnapshotResult =
+  | { mode: "snapshot"; blocks: BlockJson[]; server_seq: number }
+  | { mode: "replay"; events: OpEvent[]; server_seq: number };
+
+export interface SubscribeHandlers {
+  onEvent(event: SyncEvent): void;
+  /** The subscription is live (tRPC `started`, or the first successful poll). */
+  onOpen?(): void;
+  /** The stream ended (socket closed, poll failed); the engine decides whether to retry. */
+  onClose?(error?: unknown): void;
+}
+
+/** How the engine reaches the server: a tRPC WebSocket or REST (H2 + H4 polling). */
+export interface SyncTransport {
+  readonly kind: "websocket" | "rest";
+  mutate(ops: Op[]): Promise<{ results: OpResult[] }>;
+  subscribe(sinceSeq: number, handlers: SubscribeHandlers): () => void;
+  snapshot(sinceSeq?: number): Promise<SnapshotResult>;
+}
+
+/** A transport failure worth retrying with backoff (network, 429, 5xx, closed socket). */
+export class TransientError extends Error {
+  constructor(
+    message: string,
+    readonly code: "network" | "rate_limited" | "unavailable" = "network",
+  ) {
+    super(message);
+    this.name = "TransientError";
+  }
+}
