@@ -276,6 +276,12 @@ export class FakeTransport implements SyncTransport {
     return false;
   }
 
+  /** The next event deliverOne would hand over. */
+  peek(): OpEvent | undefined {
+    for (const s of this.subs) if (s.queue[0]) return s.queue[0];
+    return undefined;
+  }
+
   queued(): number {
     return [...this.subs].reduce((n, s) => n + s.queue.length, 0);
   }

@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import { type as textType } from "ot-text-unicode";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 // The fake server and transports are these tests' own in-process simulation of the server.
 import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
@@ -233,5 +232,189 @@ describe("sync engine (UI-3)", () => {
     expect(server.rows.get(id)?.block.content).toBe("b");
     expect(e.getSnapshot().pendingCount).toBe(0);
     e.stop();
+  });
+
+  it("UI-3: a prev_seq gap stops applying and replays from serverSeq (RT-5)", async () => {
+    const { ws, rest, make, server } = setup();
+    const e = make();
+    await e.start();
+    await settle();
+    ws.manual = true;
+    const id = uuid();
+    server.mutate([{ client_op_id: uuid(), action: "create", block_id: id, type: "text", content: "" }]);
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, text_op: ["a"] },
+    ]);
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 2, text_op: [1, "b"] },
+    ]);
+    expect(ws.deliverOne()).toBe(true);
+    await settle();
+    expect(e.getSnapshot().serverSeq).toBe(1);
+    const third = server.log[2];
+    if (!third) throw new Error("no third op");
+    ws.inject(third); // the second was lost on the way
+    await settle();
+    expect(rest.snapshots).toContain(1);
+    expect(e.getSnapshot().serverSeq).toBe(3);
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("ab");
+    expect(ws.subscribes.at(-1)).toBe(3);
+    e.stop();
+  });
+
+  it("UI-3: resync reloads a snapshot and keeps pending ops on top", async () => {
+    const { ws, rest, make, server } = setup();
+    const e = make();
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "" });
+    await settle();
+    ws.manual = true;
+    e.update(id, { props: { mine: true } });
+    await settle();
+    server.mutate([
+      { client_op_id: uuid(), action: "create", block_id: uuid(), type: "todo", content: "other" },
+    ]);
+    ws.inject({ type: "resync" });
+    await settle();
+    expect(rest.snapshots.at(-1)).toBeUndefined();
+    expect(e.getSnapshot().serverSeq).toBe(server.lastSeq);
+    expect(e.getSnapshot().blocks.map((b) => b.content)).toEqual(["", "other"]);
+    expect(e.getSnapshot().byId.get(id)?.props).toEqual({ mine: true });
+    ws.manual = false;
+    for (const r of ws.requests) r();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    expect(e.getSnapshot().blocks).toEqual(server.liveBlocks());
+    e.stop();
+  });
+
+  it("UI-3: falls back to REST polling when the socket cannot connect, and back when it can", async () => {
+    const { ws, rest, make, server } = setup({
+      maxSocketFailures: 2,
+      backoffBaseMs: 100,
+      socketRetryMs: 10_000,
+    });
+    ws.down = true;
+    const states: string[] = [];
+    const e = make();
+    e.subscribe(() => states.push(e.getSnapshot().connection));
+    await e.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(e.getSnapshot().connection).toBe("polling");
+    expect(states).toContain("reconnecting");
+    const a = e.create({ type: "text", content: "via rest" });
+    await settle();
+    expect(rest.sent.flat().map((o) => o.block_id)).toEqual([a]);
+    ws.down = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(e.getSnapshot().connection).toBe("live");
+    const b = e.create({ type: "text", content: "via socket" });
+    await settle();
+    expect(ws.sent.flat().map((o) => o.block_id)).toEqual([b]);
+    expect(e.getSnapshot().blocks).toEqual(server.liveBlocks());
+    // A1 says polling (OPS-6): the engine follows, and back.
+    e.setRealtimeMode("polling");
+    await settle();
+    expect(e.getSnapshot().connection).toBe("polling");
+    e.setRealtimeMode("websocket");
+    await settle();
+    expect(e.getSnapshot().connection).toBe("live");
+    e.stop();
+  });
+
+  it("UI-3 / MUT-5: two clients typing into one block converge (random interleavings)", async () => {
+    const cmd = fc.oneof(
+      fc.record({
+        c: fc.integer({ min: 0, max: 1 }),
+        k: fc.constant("ins"),
+        at: fc.double({ min: 0, max: 1, noNaN: true }),
+        s: fc.constantFrom("a", "b", "xy", "z"),
+      }),
+      fc.record({
+        c: fc.integer({ min: 0, max: 1 }),
+        k: fc.constant("del"),
+        at: fc.double({ min: 0, max: 1, noNaN: true }),
+        s: fc.constant(""),
+      }),
+      fc.record({
+        c: fc.integer({ min: 0, max: 1 }),
+        k: fc.constantFrom("release", "deliver", "tick"),
+        at: fc.constant(0),
+        s: fc.constant(""),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmd, { maxLength: 80 }), async (cmds) => {
+        const server = new FakeSyncServer();
+        const id = uuid();
+        server.mutate([
+          { client_op_id: uuid(), action: "create", block_id: id, type: "text", content: "hello" },
+        ]);
+        const clients = [0, 1].map(() => {
+          const ws = new FakeTransport(server, "websocket");
+          const rest = new FakeTransport(server, "rest");
+          ws.manual = true;
+          const engine = new SyncEngine({
+            canvasId: "c",
+            store: createMemoryPendingStore(),
+            ws,
+            rest,
+            randomUUID: uuid,
+            now: () => Date.now(),
+            batchWindowMs: 30,
+          });
+          return { ws, engine };
+        });
+        // No jump on confirmation: when a client's last pending op comes back, the server's text is
+        // exactly what the client already showed (its local rebasing matched the server's "left").
+        const deliver = (client: (typeof clients)[number]): boolean => {
+          const next = client.ws.peek();
+          const own = next && client.ws.sent.flat().some((o) => o.client_op_id === next.client_op_id);
+          if (next && own && client.engine.getSnapshot().pendingCount === 1) {
+            expect(client.engine.getSnapshot().byId.get(id)?.content).toBe(next.block?.content);
+          }
+          return client.ws.deliverOne();
+        };
+        for (const { engine } of clients) await engine.start();
+        await settle();
+        for (const { c, k, at, s } of cmds) {
+          const client = clients[c] as (typeof clients)[number];
+          const { ws, engine } = client;
+          const text = engine.getSnapshot().byId.get(id)?.content ?? "";
+          const pos = Math.floor(at * (text.length + 1));
+          if (k === "ins") engine.editText(id, pos > 0 ? [pos, s] : [s]);
+          else if (k === "del" && pos < text.length)
+            engine.editText(id, pos > 0 ? [pos, { d: 1 }] : [{ d: 1 }]);
+          else if (k === "release") ws.requests.shift()?.();
+          else if (k === "deliver") deliver(client);
+          else if (k === "tick") await vi.advanceTimersByTimeAsync(40);
+          await settle();
+        }
+        for (let i = 0; i < 100; i++) {
+          let busy = false;
+          for (const client of clients) {
+            while (client.ws.requests.length > 0) {
+              client.ws.requests.shift()?.();
+              busy = true;
+            }
+            await settle();
+            while (deliver(client)) {
+              busy = true;
+              await settle();
+            }
+          }
+          await vi.advanceTimersByTimeAsync(50);
+          if (!busy && clients.every(({ engine }) => engine.getSnapshot().pendingCount === 0)) break;
+        }
+        const final = server.rows.get(id)?.block.content;
+        for (const { engine } of clients) {
+          expect(engine.getSnapshot().pendingCount).toBe(0);
+          expect(engine.getSnapshot().byId.get(id)?.content).toBe(final);
+          engine.stop();
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

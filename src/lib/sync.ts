@@ -1,6 +1,8 @@
 import { type as textType } from "ot-text-unicode";
 import { applyPending, byDocumentOrder } from "./localApply";
-import type { PendingOp, PendingStore } from "./pendingStore";
+import { canComposeKeystroke, rebaseOverEvent, selectBatch } from "./pendingQueue";
+import type { PendingOp } from "./pendingStore";
+import type { ConnectionState, CreateInput, SyncEngineOptions, SyncState, UpdateFields } from "./syncOptions";
 import type {
   BlockJson,
   Op,
@@ -12,57 +14,9 @@ import type {
   TextOp,
 } from "./syncTypes";
 import { TransientError } from "./syncTypes";
-import { yOrderBetween } from "./yOrder";
+import { yOrderFor } from "./yOrder";
 
-export type ConnectionState = "live" | "reconnecting" | "offline" | "polling";
-
-/** What the UI reads (stable between changes, for useSyncExternalStore). */
-export interface SyncState {
-  /** Confirmed state with the pending ops applied on top, in document order. */
-  blocks: readonly BlockJson[];
-  byId: ReadonlyMap<string, BlockJson>;
-  serverSeq: number;
-  connection: ConnectionState;
-  pendingCount: number;
-}
-
-export interface SyncEngineOptions {
-  canvasId: string;
-  store: PendingStore;
-  /** H2 + H4 (and polling). Always present: snapshots come from here. */
-  rest: SyncTransport;
-  /** The tRPC socket; absent means polling only. */
-  ws?: SyncTransport;
-  /** A1's realtime.mode. */
-  realtimeMode?: "websocket" | "polling";
-  /** Keystrokes on one block within this window are composed into one text_op. */
-  batchWindowMs?: number;
-  /** Socket failures in a row before falling back to polling. */
-  maxSocketFailures?: number;
-  /** How often a polling client probes the socket again. */
-  socketRetryMs?: number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /** A1's blocks and server_seq, when already loaded. */
-  initial?: { blocks: BlockJson[]; server_seq: number };
-  onConflict?: (result: OpResult, op: Op) => void;
-  onError?: (error: unknown, op?: Op) => void;
-  /** presence / join / leave events. */
-  onOtherEvent?: (event: SyncEvent) => void;
-  now?: () => number;
-  randomUUID?: () => string;
-}
-
-export interface CreateInput {
-  block_id?: string;
-  type: NonNullable<Op["type"]>;
-  content?: string;
-  props?: Record<string, unknown>;
-  parent_id?: string | null;
-  position?: { after?: string; before?: string };
-}
-
-export type UpdateFields = Pick<Op, "type" | "content" | "props" | "parent_id">;
+export type { ConnectionState, CreateInput, SyncEngineOptions, SyncState, UpdateFields };
 
 /** UI-3: the client sync engine (optimistic apply, durable queue, batching, gaps, fallback). */
 export class SyncEngine {
@@ -208,17 +162,7 @@ export class SyncEngine {
   editText(blockId: string, textOp: TextOp): void {
     const last = this.pending.at(-1);
     const now = this.now();
-    if (
-      last &&
-      !last.wire &&
-      last.op.action === "update" &&
-      last.op.block_id === blockId &&
-      last.op.text_op !== undefined &&
-      Object.keys(last.op).every((k) =>
-        ["client_op_id", "action", "block_id", "base_version", "text_op"].includes(k),
-      ) &&
-      now - (last.touchedAt ?? 0) < this.o.batchWindowMs
-    ) {
+    if (last && canComposeKeystroke(last, blockId, now, this.o.batchWindowMs)) {
       last.op.text_op = textType.compose(last.op.text_op as TextOp, textOp) as Op["text_op"];
       last.touchedAt = now;
       this.queueChanged();
@@ -248,20 +192,7 @@ export class SyncEngine {
   }
 
   private localYOrder(blockId: string, position?: { after?: string; before?: string }): string {
-    const order = this.getSnapshot().blocks.filter((b) => b.block_id !== blockId);
-    let lo: BlockJson | undefined;
-    let hi: BlockJson | undefined;
-    if (!position || (!position.after && !position.before)) lo = order.at(-1);
-    else if (position.after) {
-      const i = order.findIndex((b) => b.block_id === position.after);
-      lo = order[i];
-      hi = position.before ? order.find((b) => b.block_id === position.before) : order[i + 1];
-    } else {
-      const i = order.findIndex((b) => b.block_id === position.before);
-      hi = order[i];
-      lo = i > 0 ? order[i - 1] : undefined;
-    }
-    return yOrderBetween(lo?.y_order ?? null, hi?.y_order ?? null);
+    return yOrderFor(this.getSnapshot().blocks, blockId, position);
   }
 
   private enqueue(p: PendingOp): void {
@@ -279,26 +210,7 @@ export class SyncEngine {
 
   private pump(): void {
     if (this.inflight || this.recovering || this.stopped || !this.started || !this.current) return;
-    const batch: PendingOp[] = [];
-    const busy = new Set<string>();
-    let waitMs: number | undefined;
-    for (const p of this.pending) {
-      if (p.ackSeq !== undefined) {
-        busy.add(p.op.block_id);
-        continue;
-      }
-      // One op per block per request, and the next only once the previous one's event is in:
-      // its base_version and rebased text_op depend on it. Order is kept by stopping here.
-      if (busy.has(p.op.block_id)) break;
-      const age = this.now() - (p.touchedAt ?? Number.NEGATIVE_INFINITY);
-      if (!p.wire && age < this.o.batchWindowMs) {
-        waitMs = this.o.batchWindowMs - age;
-        break;
-      }
-      batch.push(p);
-      busy.add(p.op.block_id);
-      if (batch.length === 50) break;
-    }
+    const { batch, waitMs } = selectBatch(this.pending, this.now(), this.o.batchWindowMs);
     if (waitMs !== undefined && batch.length === 0) {
       if (this.pumpTimer === undefined) {
         this.pumpTimer = this.later(() => {
@@ -401,31 +313,9 @@ export class SyncEngine {
     if (e.block && e.action !== "delete") this.confirmed.set(e.block_id, e.block);
     else this.confirmed.delete(e.block_id);
     this.serverSeq = e.server_seq;
-    const own = this.pending.findIndex(
-      (p) => p.op.client_op_id === e.client_op_id && p.op.block_id === e.block_id,
+    this.pending = rebaseOverEvent(this.pending, e, before).filter(
+      (p) => p.ackSeq === undefined || p.ackSeq > this.serverSeq,
     );
-    const later = this.pending.filter((p, i) => p.op.block_id === e.block_id && i > own);
-    if (own >= 0) {
-      this.pending.splice(own, 1);
-      // Later local ops on this block were written on top of this one: they now start at its version.
-      if (e.block)
-        for (const p of later) if (!p.wire && p.op.action !== "create") p.op.base_version = e.block.version;
-    } else {
-      // A foreign op: pending text ops go over it as the server will take them (ours "left").
-      let theirs = (e.text_op as TextOp | null) ?? null;
-      const replaced =
-        !theirs && e.block !== null && before !== undefined && before.content !== e.block.content;
-      for (const p of later) {
-        const mine = p.op.text_op as TextOp | undefined;
-        if (mine === undefined) continue;
-        if (theirs) {
-          p.op.text_op = textType.transform(mine, theirs, "left") as Op["text_op"];
-          theirs = textType.transform(theirs, mine, "right");
-          if (!p.wire && !p.stale && e.block) p.op.base_version = e.block.version;
-        } else if (replaced && !p.wire) p.stale = true;
-      }
-    }
-    this.pending = this.pending.filter((p) => p.ackSeq === undefined || p.ackSeq > this.serverSeq);
   }
 
   private loadSnapshot(snap: Extract<SnapshotResult, { mode: "snapshot" }>): void {

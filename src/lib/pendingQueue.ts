@@ -1,0 +1,86 @@
+import { type as textType } from "ot-text-unicode";
+import type { PendingOp } from "./pendingStore";
+import type { BlockJson, Op, OpEvent, TextOp } from "./syncTypes";
+
+export const MAX_OPS_PER_REQUEST = 50;
+
+const TEXT_ONLY_KEYS = new Set(["client_op_id", "action", "block_id", "base_version", "text_op"]);
+
+/** A keystroke may join `last` when it is an unsent text-only edit of the same block, still in its window. */
+export function canComposeKeystroke(
+  last: PendingOp,
+  blockId: string,
+  now: number,
+  windowMs: number,
+): boolean {
+  return (
+    !last.wire &&
+    last.op.action === "update" &&
+    last.op.block_id === blockId &&
+    last.op.text_op !== undefined &&
+    Object.keys(last.op).every((k) => TEXT_ONLY_KEYS.has(k)) &&
+    now - (last.touchedAt ?? 0) < windowMs
+  );
+}
+
+/**
+ * The next request: pending ops from the front, in order, one per block, and a block's next op
+ * only once the previous one's event is in (its base_version and rebased text_op depend on it).
+ * Stops at the first op that must wait, so order is kept; `waitMs` when a batching window is open.
+ */
+export function selectBatch(
+  pending: readonly PendingOp[],
+  now: number,
+  windowMs: number,
+): { batch: PendingOp[]; waitMs?: number } {
+  const batch: PendingOp[] = [];
+  const busy = new Set<string>();
+  for (const p of pending) {
+    if (p.ackSeq !== undefined) {
+      busy.add(p.op.block_id);
+      continue;
+    }
+    if (busy.has(p.op.block_id)) break;
+    const age = now - (p.touchedAt ?? Number.NEGATIVE_INFINITY);
+    if (!p.wire && age < windowMs) return { batch, waitMs: windowMs - age };
+    batch.push(p);
+    busy.add(p.op.block_id);
+    if (batch.length === MAX_OPS_PER_REQUEST) break;
+  }
+  return { batch };
+}
+
+/**
+ * Takes an applied op event (already in the confirmed state) into the pending queue. Our own op
+ * leaves the queue and later ops on its block start at its version. A foreign text op is
+ * transformed into our pending text ops the way the server will take them: the server transforms
+ * an incoming op over committed ones with ours on the "left", so ours go "left" here and theirs
+ * "right". A foreign wholesale content change makes unsent text ops stale: they keep their old
+ * base so the server reports the conflict (MUT-4) instead of misplacing them.
+ */
+export function rebaseOverEvent(
+  pending: readonly PendingOp[],
+  e: OpEvent,
+  before: BlockJson | undefined,
+): PendingOp[] {
+  const own = pending.findIndex((p) => p.op.client_op_id === e.client_op_id && p.op.block_id === e.block_id);
+  const next = pending.filter((_, i) => i !== own);
+  const later = pending.filter((p, i) => p.op.block_id === e.block_id && i > own);
+  if (own >= 0) {
+    if (e.block)
+      for (const p of later) if (!p.wire && p.op.action !== "create") p.op.base_version = e.block.version;
+    return next;
+  }
+  let theirs = (e.text_op as TextOp | null) ?? null;
+  const replaced = !theirs && e.block !== null && before !== undefined && before.content !== e.block.content;
+  for (const p of later) {
+    const mine = p.op.text_op as TextOp | undefined;
+    if (mine === undefined) continue;
+    if (theirs) {
+      p.op.text_op = textType.transform(mine, theirs, "left") as Op["text_op"];
+      theirs = textType.transform(theirs, mine, "right");
+      if (!p.wire && !p.stale && e.block) p.op.base_version = e.block.version;
+    } else if (replaced && !p.wire) p.stale = true;
+  }
+  return next;
+}

@@ -1,0 +1,52 @@
+import type { PendingStore } from "./pendingStore";
+import type { BlockJson, Op, OpResult, SyncEvent, SyncTransport } from "./syncTypes";
+
+export type ConnectionState = "live" | "reconnecting" | "offline" | "polling";
+
+/** What the UI reads (stable between changes, for useSyncExternalStore). */
+export interface SyncState {
+  /** Confirmed state with the pending ops applied on top, in document order. */
+  blocks: readonly BlockJson[];
+  byId: ReadonlyMap<string, BlockJson>;
+  serverSeq: number;
+  connection: ConnectionState;
+  pendingCount: number;
+}
+
+export interface SyncEngineOptions {
+  canvasId: string;
+  store: PendingStore;
+  /** H2 + H4 (and polling). Always present: snapshots come from here. */
+  rest: SyncTransport;
+  /** The tRPC socket; absent means polling only. */
+  ws?: SyncTransport;
+  /** A1's realtime.mode. */
+  realtimeMode?: "websocket" | "polling";
+  /** Keystrokes on one block within this window are composed into one text_op. */
+  batchWindowMs?: number;
+  /** Socket failures in a row before falling back to polling. */
+  maxSocketFailures?: number;
+  /** How often a polling client probes the socket again. */
+  socketRetryMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** A1's blocks and server_seq, when already loaded. */
+  initial?: { blocks: BlockJson[]; server_seq: number };
+  onConflict?: (result: OpResult, op: Op) => void;
+  onError?: (error: unknown, op?: Op) => void;
+  /** presence / join / leave events. */
+  onOtherEvent?: (event: SyncEvent) => void;
+  now?: () => number;
+  randomUUID?: () => string;
+}
+
+export interface CreateInput {
+  block_id?: string;
+  type: NonNullable<Op["type"]>;
+  content?: string;
+  props?: Record<string, unknown>;
+  parent_id?: string | null;
+  position?: { after?: string; before?: string };
+}
+
+export type UpdateFields = Pick<Op, "type" | "content" | "props" | "parent_id">;
