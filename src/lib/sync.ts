@@ -2,6 +2,7 @@ import { type as textType } from "ot-text-unicode";
 import { applyPending, byDocumentOrder } from "./localApply";
 import { canComposeKeystroke, rebaseOverEvent, selectBatch } from "./pendingQueue";
 import type { PendingOp } from "./pendingStore";
+import { SyncConnection } from "./syncConnection";
 import type { ConnectionState, CreateInput, SyncEngineOptions, SyncState, UpdateFields } from "./syncOptions";
 import type {
   BlockJson,
@@ -24,16 +25,13 @@ export class SyncEngine {
   private serverSeq = 0;
   private pending: PendingOp[] = [];
   private connection: ConnectionState = "offline";
-  private mode: "websocket" | "polling";
   private inflight = false;
   private recovering = false;
   private stopped = false;
   private started = false;
   private sendAttempt = 0;
   private recoverAttempt = 0;
-  private socketFailures = 0;
-  private unsubscribe: (() => void) | null = null;
-  private probe: (() => void) | null = null;
+  private readonly link: SyncConnection;
   private current: SyncTransport | null = null;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
   private timers = new Set<ReturnType<typeof setTimeout>>();
@@ -56,7 +54,22 @@ export class SyncEngine {
       backoffMaxMs: 30_000,
       ...options,
     };
-    this.mode = options.ws && options.realtimeMode !== "polling" ? "websocket" : "polling";
+    this.link = new SyncConnection({
+      ws: options.ws,
+      rest: options.rest,
+      mode: options.ws && options.realtimeMode !== "polling" ? "websocket" : "polling",
+      maxSocketFailures: this.o.maxSocketFailures,
+      socketRetryMs: this.o.socketRetryMs,
+      seq: () => this.serverSeq,
+      onEvent: this.onEvent,
+      onState: (state, transport) => {
+        this.current = transport;
+        this.setConnection(state);
+        this.pump();
+      },
+      later: (fn, ms) => void this.later(fn, ms),
+      backoff: (attempt) => this.backoff(attempt),
+    });
     if (options.initial) this.loadSnapshot({ mode: "snapshot", ...options.initial });
   }
 
@@ -79,16 +92,13 @@ export class SyncEngine {
       }
     }
     this.changed();
-    this.connect();
+    this.link.connect();
   }
 
   /** Idempotent: closes the subscription and clears every timer. */
   stop(): void {
     this.stopped = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.probe?.();
-    this.probe = null;
+    this.link.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.pumpTimer = undefined;
@@ -118,11 +128,7 @@ export class SyncEngine {
 
   /** A1 told us the mode (OPS-6 may switch a canvas to polling, and back). */
   setRealtimeMode(mode: "websocket" | "polling"): void {
-    const next = mode === "websocket" && this.o.ws ? "websocket" : "polling";
-    if (next === this.mode) return;
-    this.mode = next;
-    this.socketFailures = 0;
-    if (this.started && !this.stopped) this.connect();
+    if (this.started && !this.stopped) this.link.setMode(mode);
   }
 
   // ---- local ops -------------------------------------------------------------------------
@@ -275,7 +281,7 @@ export class SyncEngine {
     void this.persist();
     this.changed();
     // Polling: fetch our ops' events now rather than at the next tick.
-    if (acked && this.connection === "polling") this.connect();
+    if (acked) this.link.refresh();
     if (retry) this.later(() => this.pump(), this.backoff(this.sendAttempt++));
     else this.pump();
   }
@@ -327,10 +333,8 @@ export class SyncEngine {
   /** Gap (replay from serverSeq) or resync (full snapshot); pending ops stay on top. */
   private async recover(kind: "replay" | "full"): Promise<void> {
     if (this.stopped || (this.recovering && kind === "replay")) return;
+    // The stream keeps running but is ignored until we resubscribe from the healed serverSeq.
     this.recovering = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.current = null;
     try {
       let snap = await this.o.rest.snapshot(kind === "full" ? undefined : this.serverSeq);
       if (snap.mode === "replay") {
@@ -356,90 +360,7 @@ export class SyncEngine {
     if (this.stopped) return;
     void this.persist();
     this.changed();
-    this.connect();
-  }
-
-  // ---- connection ------------------------------------------------------------------------
-
-  private connect(): void {
-    if (this.stopped) return;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.probe?.();
-    this.probe = null;
-    this.current = null;
-    if (this.mode === "websocket" && this.o.ws && this.socketFailures < this.o.maxSocketFailures) {
-      this.connectSocket();
-    } else this.connectPolling();
-  }
-
-  private connectSocket(): void {
-    const ws = this.o.ws as SyncTransport;
-    if (this.connection !== "live") this.setConnection("reconnecting");
-    this.unsubscribe = ws.subscribe(this.serverSeq, {
-      onEvent: this.onEvent,
-      onOpen: () => {
-        this.socketFailures = 0;
-        this.current = ws;
-        this.setConnection("live");
-        this.pump();
-      },
-      onClose: () => {
-        if (this.stopped) return;
-        this.unsubscribe = null;
-        this.current = null;
-        this.socketFailures++;
-        this.setConnection("reconnecting");
-        // Resubscribe from serverSeq (RT-5) after a backoff; N failures fall back to polling.
-        this.later(() => this.connect(), this.backoff(this.socketFailures - 1));
-      },
-    });
-  }
-
-  private connectPolling(): void {
-    const rest = this.o.rest;
-    this.unsubscribe = rest.subscribe(this.serverSeq, {
-      onEvent: this.onEvent,
-      onOpen: () => {
-        this.current = rest;
-        this.setConnection("polling");
-        this.pump();
-      },
-      onClose: () => {
-        if (this.stopped) return;
-        this.unsubscribe = null;
-        this.current = null;
-        this.setConnection("offline");
-        this.later(() => this.connect(), this.backoff(this.recoverAttempt++));
-      },
-    });
-    if (this.mode === "websocket" && this.o.ws) this.scheduleProbe();
-  }
-
-  /** While polling, try the socket now and then; when it opens it takes over. */
-  private scheduleProbe(): void {
-    const ws = this.o.ws as SyncTransport;
-    this.later(() => {
-      if (this.stopped || this.connection === "live" || this.mode !== "websocket" || this.probe) return;
-      let opened = false;
-      const unsub = ws.subscribe(this.serverSeq, {
-        onEvent: (e) => opened && this.onEvent(e),
-        onOpen: () => {
-          opened = true;
-          this.probe = null;
-          this.unsubscribe?.();
-          this.unsubscribe = null;
-          this.socketFailures = 0;
-          this.connectSocket();
-          unsub();
-        },
-        onClose: () => {
-          this.probe = null;
-          if (!opened && !this.stopped) this.scheduleProbe();
-        },
-      });
-      this.probe = unsub;
-    }, this.o.socketRetryMs);
+    this.link.connect();
   }
 
   // ---- helpers ---------------------------------------------------------------------------
