@@ -321,6 +321,8 @@ describe("sync engine (UI-3)", () => {
     await settle();
     expect(e.getSnapshot().connection).toBe("live");
     e.stop();
+    e.stop(); // idempotent, and no timer outlives the engine
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("UI-3 / MUT-5: two clients typing into one block converge (random interleavings)", async () => {

@@ -1,0 +1,133 @@
+import { describe, expect, it, vi } from "vitest";
+import { createRestTransport, createWsTransport, type SocketLike } from "./syncTransport";
+import { type SyncEvent, TransientError } from "./syncTypes";
+
+/** A fake socket (the test's own server side): records frames, lets the test answer. */
+class FakeSocket implements SocketLike {
+  static last: FakeSocket | null = null;
+  readyState = 0;
+  sent: { id: number; method: string; params: { path: string; input: unknown } }[] = [];
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code?: number }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  constructor(
+    readonly url: string,
+    readonly protocols?: string | string[],
+  ) {
+    FakeSocket.last = this;
+  }
+  send(data: string) {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code = 1000) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  reply(frame: unknown) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+}
+
+const op = {
+  type: "op",
+  server_seq: 7,
+  prev_seq: 6,
+  client_op_id: "x",
+  user_id: null,
+  action: "delete",
+  block_id: "b",
+  block: null,
+  text_op: null,
+};
+
+describe("sync transports (UI-3)", () => {
+  it("UI-3 / RT-2: the socket speaks tRPC's wire protocol (subscription, tracked data, mutation)", async () => {
+    const t = createWsTransport({
+      url: "ws://h/ws/canvas/c?token=t",
+      WebSocket: FakeSocket,
+      snapshot: vi.fn(),
+    });
+    const events: SyncEvent[] = [];
+    const onOpen = vi.fn();
+    const onClose = vi.fn();
+    const unsub = t.subscribe(6, { onEvent: (e) => events.push(e), onOpen, onClose });
+    const ws = FakeSocket.last as FakeSocket;
+    ws.open();
+    const sub = ws.sent[0];
+    expect(sub).toMatchObject({
+      method: "subscription",
+      params: { path: "sync.events", input: { since_seq: 6 } },
+    });
+    ws.reply({ id: sub?.id, result: { type: "started" } });
+    expect(onOpen).toHaveBeenCalledOnce();
+    ws.reply({ id: sub?.id, result: { type: "data", id: "7", data: { id: "7", data: op } } });
+    ws.reply({ id: sub?.id, result: { type: "data", data: { type: "resync" } } });
+    expect(events).toEqual([op, { type: "resync" }]);
+    const answer = t.mutate([]);
+    const call = ws.sent[1];
+    expect(call).toMatchObject({ method: "mutation", params: { path: "sync.mutate", input: { ops: [] } } });
+    ws.reply({ id: call?.id, result: { type: "data", data: { results: [] } } });
+    await expect(answer).resolves.toEqual({ results: [] });
+    const limited = t.mutate([]);
+    ws.reply({ id: ws.sent[2]?.id, error: { message: "slow down", data: { code: "TOO_MANY_REQUESTS" } } });
+    await expect(limited).rejects.toBeInstanceOf(TransientError);
+    const lost = t.mutate([]);
+    ws.close(1001);
+    await expect(lost).rejects.toBeInstanceOf(TransientError);
+    expect(onClose).toHaveBeenCalledOnce();
+    unsub();
+    await expect(t.mutate([])).rejects.toBeInstanceOf(TransientError);
+  });
+
+  it("UI-3 / H2 / H4: REST mutate and polling with since_seq; 429 and network errors are transient", async () => {
+    vi.useFakeTimers();
+    const calls: string[] = [];
+    let seq = 3;
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      calls.push(`${init?.method ?? "GET"} ${url}`);
+      if (url.endsWith("/mutate")) {
+        return calls.length > 1 ? new Response("", { status: 429 }) : Response.json({ results: [] });
+      }
+      const since = Number(new URL(url).searchParams.get("since_seq"));
+      const events = since < seq ? [{ ...op, server_seq: seq, prev_seq: since }] : [];
+      return Response.json({ mode: "replay", events, server_seq: seq });
+    });
+    const t = createRestTransport({
+      baseUrl: "http://h",
+      canvasId: "c",
+      getToken: () => "tok",
+      fetch,
+      pollIntervalMs: 2000,
+    });
+    await expect(t.mutate([])).resolves.toEqual({ results: [] });
+    await expect(t.mutate([])).rejects.toMatchObject({ code: "rate_limited" });
+    const events: SyncEvent[] = [];
+    const onOpen = vi.fn();
+    const stop = t.subscribe(2, { onEvent: (e) => events.push(e), onOpen });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(onOpen).toHaveBeenCalledOnce();
+    seq = 4;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(events.map((e) => (e as typeof op).server_seq)).toEqual([3, 4]);
+    expect(calls.filter((c) => c.includes("snapshot"))).toEqual([
+      "GET http://h/api/v1/canvas/c/snapshot?since_seq=2",
+      "GET http://h/api/v1/canvas/c/snapshot?since_seq=3",
+    ]);
+    expect(fetch.mock.calls[0]?.[1]?.headers).toMatchObject({ authorization: "Bearer tok" });
+    stop();
+    expect(vi.getTimerCount()).toBe(0);
+    const down = createRestTransport({
+      baseUrl: "",
+      canvasId: "c",
+      getToken: () => "t",
+      fetch: () => Promise.reject(new Error("offline")),
+    });
+    await expect(down.snapshot()).rejects.toBeInstanceOf(TransientError);
+    vi.useRealTimers();
+  });
+});
