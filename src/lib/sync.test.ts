@@ -419,4 +419,28 @@ describe("sync engine (UI-3)", () => {
       { numRuns: 200 },
     );
   });
+
+  it("UI-3 / MUT-4: a text edit under a foreign wholesale content change is sent stale and conflicts", async () => {
+    const conflicts: OpResult[] = [];
+    const { ws, make, server } = setup({ onConflict: (r) => conflicts.push(r) });
+    const e = make();
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    ws.manual = true;
+    e.editText(id, [3, "!"]);
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, content: "new" },
+    ]);
+    ws.deliverOne();
+    ws.manual = false;
+    await vi.advanceTimersByTimeAsync(100);
+    for (const r of ws.requests) r();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ws.sent.at(-1)?.[0]).toMatchObject({ base_version: 1, text_op: [3, "!"] });
+    expect(conflicts.map((r) => r.status)).toEqual(["conflict"]);
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("new");
+    e.stop();
+  });
 });

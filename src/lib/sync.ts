@@ -19,7 +19,14 @@ import { yOrderFor } from "./yOrder";
 
 export type { ConnectionState, CreateInput, SyncEngineOptions, SyncState, UpdateFields };
 
-/** UI-3: the client sync engine (optimistic apply, durable queue, batching, gaps, fallback). */
+/**
+ * UI-3: the client sync engine. The confirmed state is exactly a prefix of the server's op log
+ * (advanced only by `op` events, in `prev_seq` order); the view is that state with the pending
+ * ops applied on top. A `success` result only marks its op acknowledged: the op leaves the queue
+ * when its event arrives, so an op committed before ours but delivered after our result can
+ * never be applied twice. Once sent, an op's payload is frozen (resends are byte-identical,
+ * MUT-3); only its local copy keeps being rebased for display.
+ */
 export class SyncEngine {
   private confirmed = new Map<string, BlockJson>();
   private serverSeq = 0;
