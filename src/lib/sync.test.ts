@@ -326,17 +326,19 @@ describe("sync engine (UI-3)", () => {
   });
 
   it("UI-3 / MUT-5: two clients typing into one block converge (random interleavings)", async () => {
+    // Positions at the ends often, so concurrent inserts tie (where the transform side matters).
+    const at = fc.oneof(fc.constantFrom(0, 1), fc.double({ min: 0, max: 1, noNaN: true }));
     const cmd = fc.oneof(
       fc.record({
         c: fc.integer({ min: 0, max: 1 }),
         k: fc.constant("ins"),
-        at: fc.double({ min: 0, max: 1, noNaN: true }),
+        at,
         s: fc.constantFrom("a", "b", "xy", "z"),
       }),
       fc.record({
         c: fc.integer({ min: 0, max: 1 }),
         k: fc.constant("del"),
-        at: fc.double({ min: 0, max: 1, noNaN: true }),
+        at,
         s: fc.constant(""),
       }),
       fc.record({
@@ -347,7 +349,7 @@ describe("sync engine (UI-3)", () => {
       }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(cmd, { maxLength: 80 }), async (cmds) => {
+      fc.asyncProperty(fc.array(cmd, { minLength: 10, maxLength: 80, size: "large" }), async (cmds) => {
         const server = new FakeSyncServer();
         const id = uuid();
         server.mutate([
@@ -368,15 +370,15 @@ describe("sync engine (UI-3)", () => {
           });
           return { ws, engine };
         });
-        // No jump on confirmation: when a client's last pending op comes back, the server's text is
-        // exactly what the client already showed (its local rebasing matched the server's "left").
+        // No jump on confirmation: our own op coming back never changes what the client shows
+        // (its local rebasing matched the server's, which takes incoming ops on the "left").
         const deliver = (client: (typeof clients)[number]): boolean => {
           const next = client.ws.peek();
           const own = next && client.ws.sent.flat().some((o) => o.client_op_id === next.client_op_id);
-          if (next && own && client.engine.getSnapshot().pendingCount === 1) {
-            expect(client.engine.getSnapshot().byId.get(id)?.content).toBe(next.block?.content);
-          }
-          return client.ws.deliverOne();
+          const shown = client.engine.getSnapshot().byId.get(id)?.content;
+          const delivered = client.ws.deliverOne();
+          if (own) expect(client.engine.getSnapshot().byId.get(id)?.content).toBe(shown);
+          return delivered;
         };
         for (const { engine } of clients) await engine.start();
         await settle();
