@@ -76,6 +76,12 @@ describe("sync transports (UI-3)", () => {
     const limited = t.mutate([]);
     ws.reply({ id: ws.sent[2]?.id, error: { message: "slow down", data: { code: "TOO_MANY_REQUESTS" } } });
     await expect(limited).rejects.toBeInstanceOf(TransientError);
+    const expired = t.mutate([]);
+    ws.reply({ id: ws.sent[3]?.id, error: { message: "expired", data: { code: "UNAUTHORIZED" } } });
+    await expect(expired).rejects.toBeInstanceOf(TransientError);
+    const bad = t.mutate([]);
+    ws.reply({ id: ws.sent[4]?.id, error: { message: "bad", data: { code: "BAD_REQUEST" } } });
+    await expect(bad).rejects.not.toBeInstanceOf(TransientError);
     const lost = t.mutate([]);
     ws.close(1001);
     await expect(lost).rejects.toBeInstanceOf(TransientError);

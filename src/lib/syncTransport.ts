@@ -39,6 +39,9 @@ export function createRestTransport(options: RestTransportOptions): SyncTranspor
       throw new TransientError(`network: ${(error as Error).message}`);
     }
     if (res.status === 429) throw new TransientError("rate limited", "rate_limited");
+    // An expired token is refreshed by getToken on the retry: never drop ops for it.
+    if (res.status === 401 || res.status === 408)
+      throw new TransientError(`HTTP ${res.status}`, "unavailable");
     if (res.status >= 500) throw new TransientError(`HTTP ${res.status}`, "unavailable");
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
@@ -103,6 +106,14 @@ export interface WsTransportOptions {
   /** The socket has no snapshot procedure: H4 over REST. */
   snapshot: (sinceSeq?: number) => Promise<SnapshotResult>;
 }
+
+/** tRPC error codes worth a retry: the ops stay queued rather than being dropped. */
+const RETRYABLE_TRPC_CODES = new Set([
+  "UNAUTHORIZED",
+  "TIMEOUT",
+  "INTERNAL_SERVER_ERROR",
+  "SERVICE_UNAVAILABLE",
+]);
 
 interface Frame {
   id?: number | string | null;
@@ -174,11 +185,14 @@ export function createWsTransport(options: WsTransportOptions): SyncTransport {
         if (!call || typeof frame.id !== "number") return;
         calls.delete(frame.id);
         if (frame.error) {
-          const code = frame.error.data?.code;
+          const code = frame.error.data?.code ?? "";
+          const message = frame.error.message ?? "mutation failed";
           call.reject(
             code === "TOO_MANY_REQUESTS"
-              ? new TransientError(frame.error.message ?? "rate limited", "rate_limited")
-              : new Error(frame.error.message ?? "mutation failed"),
+              ? new TransientError(message, "rate_limited")
+              : RETRYABLE_TRPC_CODES.has(code)
+                ? new TransientError(message, "unavailable")
+                : new Error(message),
           );
         } else call.resolve(frame.result?.data);
       };
