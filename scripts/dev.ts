@@ -4,9 +4,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { parseEnv } from "../server/env";
+import { parseEnvOrExit } from "../server/env";
+import { supervise } from "./supervise";
 
-const env = parseEnv();
+const env = parseEnvOrExit();
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name: string) => path.join(root, "node_modules/.bin", name);
 const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
@@ -28,20 +29,4 @@ console.log(
   `\nPOTENTIA (${env.mode} mode)\n  web app:    http://127.0.0.1:${env.WEB_PORT}\n  API server: ${apiUrl}  (${apiUrl}/health, ${apiUrl}/ready)\n`,
 );
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  for (const child of children) child.kill("SIGTERM");
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-for (const child of children) {
-  child.on("exit", (code) => {
-    if (!stopping) {
-      console.error(`a dev process exited (${code}); stopping`);
-      stop();
-    }
-    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(code ?? 0);
-  });
-}
+supervise(children);

@@ -5,18 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { ConfigError, parseEnv } from "../server/env";
+import { parseEnvOrExit } from "../server/env";
+import { supervise } from "./supervise";
 
-let env: ReturnType<typeof parseEnv>;
-try {
-  env = parseEnv();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`potentia: ${error.message}\n`);
-    process.exit(78);
-  }
-  throw error;
-}
+const env = parseEnvOrExit();
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name: string) => path.join(root, "node_modules/.bin", name);
 
@@ -29,20 +21,4 @@ const children: ChildProcess[] = [
   }),
 ];
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  for (const child of children) child.kill("SIGTERM");
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-for (const child of children) {
-  child.on("exit", (code) => {
-    if (!stopping) {
-      console.error(`a process exited (${code}); stopping`);
-      stop();
-    }
-    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(code ?? 0);
-  });
-}
+supervise(children);

@@ -141,3 +141,16 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     mode: env.DATABASE_URL || env.REDIS_URL ? "production" : "single-node",
   };
 }
+
+/** CMD-1 for entry points: the parsed environment, or one line naming the bad setting and exit 78. */
+export function parseEnvOrExit(program = "potentia"): Env {
+  try {
+    return parseEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${program}: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}

@@ -1,18 +1,9 @@
 import { startApp } from "./app";
-import { ConfigError, parseEnv } from "./env";
+import { ConfigError, parseEnvOrExit } from "./env";
 import { createLogger } from "./observability/logger";
 
 // CMD-1: a bad or missing setting stops the process with one clear line naming it.
-let env: ReturnType<typeof parseEnv>;
-try {
-  env = parseEnv();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`potentia: ${error.message}\n`);
-    process.exit(78);
-  }
-  throw error;
-}
+const env = parseEnvOrExit();
 
 const log = createLogger(env.LOG_LEVEL);
 const app = await startApp(env, log).catch((error: unknown) => {

@@ -3,21 +3,12 @@
  * `{ name, start(), stop() }` (WRK-4); SIGTERM stops them in reverse order.
  */
 import { createPgDatabase } from "../server/db/pgDatabase";
-import { ConfigError, parseEnv } from "../server/env";
+import { parseEnvOrExit } from "../server/env";
 import { createLogger } from "../server/observability/logger";
 import { createPartitionsWorker } from "./partitions.worker";
 import type { Worker } from "./worker";
 
-let env: ReturnType<typeof parseEnv>;
-try {
-  env = parseEnv();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`potentia workers: ${error.message}\n`);
-    process.exit(78);
-  }
-  throw error;
-}
+const env = parseEnvOrExit("potentia workers");
 if (!env.DATABASE_URL) {
   process.stderr.write(
     "potentia workers: DATABASE_URL is required (single-node mode runs workers inside the server)\n",
