@@ -16,6 +16,7 @@ import { createJwksHandler } from "./http/jwks";
 import { createNotificationsHandler } from "./http/notifications";
 import { sendProblem } from "./http/problem";
 import { createRestHandler } from "./http/rest";
+import { createTrpcHttpHandler } from "./http/trpcHttp";
 import type { Logger } from "./observability/logger";
 import { Metrics } from "./observability/metrics";
 import type { Bus } from "./ports/bus";
@@ -163,6 +164,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics, presence };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);
+    const trpcHttp = createTrpcHttpHandler(deps, appRouter);
     const notifications = createNotificationsHandler({
       tokens,
       bus,
@@ -174,6 +176,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
         jwks(req, res) ||
         (await handleInternal(req, res, deps)) ||
         (await notifications(req, res)) ||
+        (await trpcHttp(req, res)) ||
         (await rest(req, res)))()
         .then((handled) => {
           if (!handled) sendProblem(res, 404, "not_found", "no such route");
