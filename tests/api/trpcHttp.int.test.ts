@@ -36,7 +36,11 @@ describe("UI-1 tRPC over HTTP for the web app", () => {
       client.canvas.list.query({}),
       client.sync.canvas.query({ canvas_id: id }),
     ]);
-    expect(list.canvases.map((c) => [c.canvas_id, c.title, c.role])).toContainEqual([id, "Plans v2", "owner"]);
+    expect(list.canvases.map((c) => [c.canvas_id, c.title, c.role])).toContainEqual([
+      id,
+      "Plans v2",
+      "owner",
+    ]);
     expect(one.canvas.title).toBe("Plans v2");
   });
 
