@@ -58,7 +58,7 @@ export function buildTree(blocks: readonly BlockJson[]): BlockTree {
     }
   }
   const indexById = new Map<string, number>();
-  rows.forEach((r, i) => indexById.set(r.block.block_id, i));
+  for (const [i, r] of rows.entries()) indexById.set(r.block.block_id, i);
   return { rows, indexById, children, parentOf };
 }
 
