@@ -1,0 +1,239 @@
+"use client";
+
+import { type KeyboardEvent, type ReactNode, useEffect, useId, useMemo, useRef } from "react";
+import {
+  type ConflictFieldValues,
+  conflictFields,
+  type DiffPart,
+  type FieldDiff,
+  fieldDiff,
+} from "@/lib/conflictDiff";
+import styles from "./conflict.module.css";
+
+/**
+ * The shape of a conflict the editor hands over (src/lib/sync.ts ConflictItem), declared
+ * structurally so the panel depends on nothing but what it reads.
+ */
+export interface ConflictItemLike {
+  id: string;
+  blockId: string;
+  reason: "stale_fields" | "deleted";
+  fields: ConflictFieldValues[];
+  /** The op that conflicted: its fields stand in for "mine" when the API reports none (deleted). */
+  op?: object;
+  result?: unknown;
+}
+
+export interface ConflictPanelProps {
+  conflict: ConflictItemLike;
+  onAcceptTheirs(): void;
+  onKeepMine(): void;
+  /** While the choice is being applied: both buttons are disabled. */
+  busy?: boolean;
+}
+
+const EXPLANATION = {
+  stale_fields: "Someone changed this block while you were editing it.",
+  deleted: "Someone deleted this block while you were editing it.",
+} as const;
+
+const FOCUSABLE = 'button:not([disabled]), [href], input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
+/**
+ * UI-4: a conflict must be decided. Escape does nothing (nothing is overwritten silently), focus
+ * stays inside the panel, and it returns to where it was once the panel goes away.
+ */
+export function ConflictPanel({ conflict, onAcceptTheirs, onKeepMine, busy = false }: ConflictPanelProps) {
+  const headingId = useId();
+  const descriptionId = useId();
+  const panelRef = useRef<HTMLDivElement>(null);
+  const acceptRef = useRef<HTMLButtonElement>(null);
+
+  const diffs = useMemo(
+    () =>
+      conflictFields({
+        reason: conflict.reason,
+        fields: conflict.fields,
+        op: conflict.op as Partial<Record<ConflictFieldValues["field"], unknown>> | undefined,
+      }).map(fieldDiff),
+    [conflict.reason, conflict.fields, conflict.op],
+  );
+
+  // Focus "Accept theirs" when a conflict opens; give focus back to the editor when it closes.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-run per conflict, keyed on its id
+  useEffect(() => {
+    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    acceptRef.current?.focus();
+    return () => {
+      if (previous?.isConnected) previous.focus();
+    };
+  }, [conflict.id]);
+
+  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
+    if (e.key === "Escape") {
+      // The choice is required: swallow Escape so no editor shortcut acts on it either.
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    if (e.key !== "Tab" || !panelRef.current) return;
+    const focusable = Array.from(panelRef.current.querySelectorAll<HTMLElement>(FOCUSABLE));
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (!first || !last) return;
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  }
+
+  return (
+    <div className={styles.backdrop}>
+      <div
+        ref={panelRef}
+        className={styles.panel}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={headingId}
+        aria-describedby={descriptionId}
+        aria-busy={busy}
+        onKeyDown={onKeyDown}
+      >
+        <h2 id={headingId} className={styles.heading}>
+          Conflict
+        </h2>
+        <p id={descriptionId} className={styles.explanation}>
+          {EXPLANATION[conflict.reason]} Nothing is overwritten until you choose which version to keep.
+        </p>
+
+        <div className={styles.fields}>
+          {diffs.length === 0 ? (
+            <p className={styles.muted}>There are no field details for this conflict.</p>
+          ) : (
+            diffs.map((d) => <FieldSection key={d.field} diff={d} deleted={conflict.reason === "deleted"} />)
+          )}
+        </div>
+
+        <div className={styles.actions}>
+          <button
+            ref={acceptRef}
+            type="button"
+            className={styles.secondary}
+            onClick={onAcceptTheirs}
+            disabled={busy}
+          >
+            Accept theirs
+          </button>
+          <button type="button" className={styles.primary} onClick={onKeepMine} disabled={busy}>
+            Keep mine
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function FieldSection({ diff, deleted }: { diff: FieldDiff; deleted: boolean }) {
+  const headingId = useId();
+  return (
+    <section className={styles.field} aria-labelledby={headingId}>
+      <h3 id={headingId} className={styles.fieldHeading}>
+        {diff.label}
+      </h3>
+      <div className={styles.columns}>
+        <Column label="base" hint="before both edits">
+          {diff.absent.base ? (
+            <Absent text="none" />
+          ) : (
+            <Parts kind={diff.kind} parts={[{ kind: "same", text: diff.base }]} />
+          )}
+        </Column>
+        <Column label="theirs" hint={deleted ? "deleted by someone else" : "saved by someone else"}>
+          {diff.absent.theirs ? (
+            <Absent text={deleted ? "deleted" : "none"} />
+          ) : (
+            <Parts kind={diff.kind} parts={diff.theirs} unchanged={!diff.changed.theirs} />
+          )}
+        </Column>
+        <Column label="mine" hint="your edit">
+          {diff.absent.mine ? (
+            <Absent text="none" />
+          ) : (
+            <Parts kind={diff.kind} parts={diff.mine} unchanged={!diff.changed.mine} />
+          )}
+        </Column>
+      </div>
+    </section>
+  );
+}
+
+function Column({ label, hint, children }: { label: string; hint: string; children: ReactNode }) {
+  return (
+    <div className={styles.column}>
+      <div className={styles.columnHead}>
+        <span className={styles.columnLabel}>{label}</span> <span className={styles.hint}>{hint}</span>
+      </div>
+      {children}
+    </div>
+  );
+}
+
+function Absent({ text }: { text: string }) {
+  return <p className={styles.absent}>({text})</p>;
+}
+
+/** Inserted and deleted runs: colour plus underline / strike-through, and a word for screen readers. */
+function Mark({ part }: { part: DiffPart }) {
+  if (part.kind === "same") return <span>{part.text}</span>;
+  const Tag = part.kind;
+  return (
+    <>
+      <span className={styles.srOnly}>{part.kind === "ins" ? "added: " : "removed: "}</span>
+      <Tag className={part.kind === "ins" ? styles.ins : styles.del}>{part.text}</Tag>
+    </>
+  );
+}
+
+function Parts({
+  kind,
+  parts,
+  unchanged,
+}: {
+  kind: FieldDiff["kind"];
+  parts: DiffPart[];
+  unchanged?: boolean;
+}) {
+  const note = unchanged ? <span className={styles.hint}>unchanged</span> : null;
+  if (kind === "text") {
+    return (
+      <div>
+        <p className={styles.text}>
+          {parts.length === 0 ? (
+            <span className={styles.muted}>(empty)</span>
+          ) : (
+            // Parts have no identity beyond their place in the diff.
+            // biome-ignore lint/suspicious/noArrayIndexKey: the list is rebuilt whole, never reordered
+            parts.map((p, i) => <Mark key={i} part={p} />)
+          )}
+        </p>
+        {note}
+      </div>
+    );
+  }
+  return (
+    <div>
+      <pre className={styles.json}>
+        {parts.map((p, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the list is rebuilt whole, never reordered
+          <span key={i} className={styles.line}>
+            <Mark part={p} />
+          </span>
+        ))}
+      </pre>
+      {note}
+    </div>
+  );
+}

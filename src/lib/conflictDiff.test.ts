@@ -1,0 +1,229 @@
+import { describe, expect, it } from "vitest";
+import {
+  conflictFields,
+  type DiffPart,
+  diffJsonLines,
+  diffText,
+  fieldDiff,
+  prettyJson,
+  textTokens,
+} from "./conflictDiff";
+
+/** The text a column spells when read as the base (same + del) or as the new side (same + ins). */
+const spell = (parts: DiffPart[], side: "old" | "new", sep = "") =>
+  parts
+    .filter((p) => p.kind === "same" || p.kind === (side === "old" ? "del" : "ins"))
+    .map((p) => p.text)
+    .join(sep);
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+describe("diffText (word diff of strings)", () => {
+  it("marks the replaced word and the appended words, keeping the rest", () => {
+    const parts = diffText("The quick brown fox", "The slow brown fox jumps");
+    expect(parts).toEqual([
+      { kind: "same", text: "The " },
+      { kind: "del", text: "quick" },
+      { kind: "ins", text: "slow" },
+      { kind: "same", text: " brown fox" },
+      { kind: "ins", text: " jumps" },
+    ]);
+  });
+
+  it("is a single unchanged part when nothing changed, and nothing for two empty strings", () => {
+    expect(diffText("same text", "same text")).toEqual([{ kind: "same", text: "same text" }]);
+    expect(diffText("", "")).toEqual([]);
+  });
+
+  it("shows everything inserted against an empty base and everything deleted for an empty side", () => {
+    expect(diffText("", "new words")).toEqual([{ kind: "ins", text: "new words" }]);
+    expect(diffText("old words", "")).toEqual([{ kind: "del", text: "old words" }]);
+  });
+
+  it("never splits an emoji with a modifier or a ZWJ sequence, nor a combining accent", () => {
+    const cases: [string, string][] = [
+      ["hi 👨‍👩‍👧 there", "hi 👨‍👩‍👦 there"],
+      ["thumb 👍🏽 ok", "thumb 👍🏿 ok"],
+      ["cafe\u0301 au lait", "café au lait"],
+      ["😀😀😀", "😀😃😀"],
+      ["日本語のテキスト", "日本語の文章"],
+    ];
+    for (const [base, next] of cases) {
+      const parts = diffText(base, next);
+      expect(spell(parts, "old")).toBe(base);
+      expect(spell(parts, "new")).toBe(next);
+      for (const p of parts) expect(LONE_SURROGATE.test(p.text)).toBe(false);
+    }
+    const family = diffText("hi 👨‍👩‍👧 there", "hi 👨‍👩‍👦 there");
+    expect(family).toContainEqual({ kind: "del", text: "👨‍👩‍👧" });
+    expect(family).toContainEqual({ kind: "ins", text: "👨‍👩‍👦" });
+    const tone = diffText("thumb 👍🏽 ok", "thumb 👍🏿 ok");
+    expect(tone).toContainEqual({ kind: "del", text: "👍🏽" });
+    expect(tone).toContainEqual({ kind: "ins", text: "👍🏿" });
+  });
+
+  it("keeps newlines, so multi-line code blocks read back exactly", () => {
+    const base = "function a() {\n  return 1;\n}";
+    const next = "function a() {\n  return 2;\n}\n";
+    const parts = diffText(base, next);
+    expect(spell(parts, "old")).toBe(base);
+    expect(spell(parts, "new")).toBe(next);
+    expect(parts).toContainEqual({ kind: "del", text: "1" });
+    expect(parts).toContainEqual({ kind: "ins", text: "2" });
+  });
+
+  it("falls back to delete-all / insert-all for huge, entirely different texts", () => {
+    const base = Array.from({ length: 5000 }, (_, i) => `a${i}`).join(" ");
+    const next = Array.from({ length: 5000 }, (_, i) => `b${i}`).join(" ");
+    expect(diffText(base, next)).toEqual([
+      { kind: "del", text: base },
+      { kind: "ins", text: next },
+    ]);
+  });
+
+  it("tokenizes into whole words and spaces", () => {
+    expect(textTokens("a bc, d")).toEqual(["a", " ", "bc", ",", " ", "d"]);
+    expect(textTokens("")).toEqual([]);
+  });
+});
+
+describe("prettyJson and diffJsonLines", () => {
+  it("sorts keys so that key order alone is never a change", () => {
+    expect(prettyJson({ b: 1, a: { d: 2, c: [3, { z: 1, y: 2 }] } })).toBe(
+      prettyJson({ a: { c: [3, { y: 2, z: 1 }], d: 2 }, b: 1 }),
+    );
+    expect(prettyJson(undefined)).toBe("");
+    expect(prettyJson(null)).toBe("null");
+    expect(prettyJson("heading")).toBe('"heading"');
+  });
+
+  it("marks only the changed lines, one part per line", () => {
+    const base = prettyJson({ checked: false, level: 1 });
+    const next = prettyJson({ checked: true, level: 1 });
+    const parts = diffJsonLines(base, next);
+    expect(parts).toEqual([
+      { kind: "same", text: "{" },
+      { kind: "del", text: '  "checked": false,' },
+      { kind: "ins", text: '  "checked": true,' },
+      { kind: "same", text: '  "level": 1' },
+      { kind: "same", text: "}" },
+    ]);
+    expect(spell(parts, "old", "\n")).toBe(base);
+    expect(spell(parts, "new", "\n")).toBe(next);
+  });
+
+  it("compares the last line like any other (an added key after it)", () => {
+    const base = prettyJson({ a: 1 });
+    const next = prettyJson({ a: 1, b: 2 });
+    const parts = diffJsonLines(base, next);
+    expect(spell(parts, "old", "\n")).toBe(base);
+    expect(spell(parts, "new", "\n")).toBe(next);
+    expect(parts.filter((p) => p.kind === "ins").map((p) => p.text)).toEqual(['  "a": 1,', '  "b": 2']);
+  });
+});
+
+describe("fieldDiff", () => {
+  it("diffs content as text, theirs and mine each against the base", () => {
+    const d = fieldDiff({
+      field: "content",
+      base: "Hello world",
+      theirs: "Hello there world",
+      mine: "Hi world",
+    });
+    expect(d.kind).toBe("text");
+    expect(d.label).toBe("Text");
+    expect(d.base).toBe("Hello world");
+    expect(spell(d.theirs, "new")).toBe("Hello there world");
+    expect(d.theirs).toContainEqual({ kind: "ins", text: "there " });
+    expect(spell(d.mine, "new")).toBe("Hi world");
+    expect(d.mine).toContainEqual({ kind: "del", text: "Hello" });
+    expect(d.mine).toContainEqual({ kind: "ins", text: "Hi" });
+    expect(d.changed).toEqual({ theirs: true, mine: true });
+  });
+
+  it("diffs props objects as pretty JSON lines", () => {
+    const d = fieldDiff({
+      field: "props",
+      base: { checked: false },
+      theirs: { checked: true },
+      mine: { checked: false, color: "red" },
+    });
+    expect(d.kind).toBe("json");
+    expect(d.label).toBe("Properties");
+    expect(d.base).toBe('{\n  "checked": false\n}');
+    expect(d.theirs).toContainEqual({ kind: "ins", text: '  "checked": true' });
+    expect(d.mine).toContainEqual({ kind: "ins", text: '  "color": "red"' });
+    expect(d.mine.filter((p) => p.kind === "del").map((p) => p.text)).toEqual(['  "checked": false']);
+  });
+
+  it("shows type, parent and position as JSON even when they are strings", () => {
+    const type = fieldDiff({ field: "type", base: "text", theirs: "heading", mine: "todo" });
+    expect(type.kind).toBe("json");
+    expect(type.theirs).toEqual([
+      { kind: "del", text: '"text"' },
+      { kind: "ins", text: '"heading"' },
+    ]);
+    const parent = fieldDiff({
+      field: "parent_id",
+      base: null,
+      theirs: "3f1c2a9e-0000-4000-8000-000000000001",
+      mine: null,
+    });
+    expect(parent.kind).toBe("json");
+    expect(parent.absent).toEqual({ base: true, theirs: false, mine: true });
+    expect(parent.changed).toEqual({ theirs: true, mine: false });
+    expect(parent.theirs).toEqual([{ kind: "ins", text: '"3f1c2a9e-0000-4000-8000-000000000001"' }]);
+    expect(parent.mine).toEqual([]);
+  });
+
+  it("reports an unchanged side as unchanged", () => {
+    const d = fieldDiff({ field: "content", base: "same", theirs: "same", mine: "mine" });
+    expect(d.changed).toEqual({ theirs: false, mine: true });
+    expect(d.theirs).toEqual([{ kind: "same", text: "same" }]);
+  });
+
+  it("treats a null or undefined side as absent, not as the empty string", () => {
+    const gone = fieldDiff({ field: "content", base: "kept text", theirs: null, mine: "kept text!" });
+    expect(gone.kind).toBe("text");
+    expect(gone.absent).toEqual({ base: false, theirs: true, mine: false });
+    expect(gone.theirs).toEqual([{ kind: "del", text: "kept text" }]);
+    expect(gone.changed.theirs).toBe(true);
+
+    const noBase = fieldDiff({ field: "content", base: undefined, theirs: null, mine: "my text" });
+    expect(noBase.kind).toBe("text");
+    expect(noBase.base).toBe("");
+    expect(noBase.absent).toEqual({ base: true, theirs: true, mine: false });
+    expect(noBase.mine).toEqual([{ kind: "ins", text: "my text" }]);
+    expect(noBase.changed).toEqual({ theirs: false, mine: true });
+
+    // An empty string is a value: it is not absent.
+    expect(fieldDiff({ field: "content", base: "", theirs: "x", mine: "" }).absent.base).toBe(false);
+  });
+
+  it("falls back to JSON for content that is not a string", () => {
+    const d = fieldDiff({ field: "content", base: "text", theirs: { rich: true }, mine: "text" });
+    expect(d.kind).toBe("json");
+    expect(d.base).toBe('"text"');
+  });
+});
+
+describe("conflictFields", () => {
+  const fields = [{ field: "content" as const, base: "a", theirs: "b", mine: "c" }];
+
+  it("keeps the API's fields when there are any", () => {
+    expect(conflictFields({ reason: "stale_fields", fields, op: { content: "zzz" } })).toBe(fields);
+  });
+
+  it("for a deleted block with no fields, shows what this client tried to set against nothing", () => {
+    const out = conflictFields({
+      reason: "deleted",
+      fields: [],
+      op: { content: "my words", props: { checked: true }, position: undefined },
+    });
+    expect(out).toEqual([
+      { field: "content", base: undefined, theirs: null, mine: "my words" },
+      { field: "props", base: undefined, theirs: null, mine: { checked: true } },
+    ]);
+    expect(conflictFields({ reason: "deleted", fields: [] })).toEqual([]);
+  });
+});

@@ -1,0 +1,194 @@
+import { type ChangeObject, diffArrays, diffLines } from "diff";
+
+/**
+ * Pure diff logic behind the conflict panel (UI-4): for each conflicting field, what the other
+ * person (`theirs`) and this client (`mine`) changed relative to the common `base`.
+ */
+
+export type ConflictFieldName = "content" | "props" | "type" | "parent_id" | "position";
+
+/** One conflicting field as the API reports it (server/protocol/ops.ts ConflictField). */
+export interface ConflictFieldValues {
+  field: ConflictFieldName;
+  base: unknown;
+  theirs: unknown;
+  mine: unknown;
+}
+
+/** A run of text that is unchanged, inserted or deleted relative to the base. */
+export interface DiffPart {
+  kind: "same" | "ins" | "del";
+  text: string;
+}
+
+export interface FieldDiff {
+  field: ConflictFieldName;
+  /** A human name for the field ("Text", "Properties", …). */
+  label: string;
+  /** `text`: word diff of a string (inline parts); `json`: line diff of pretty-printed JSON (one part per line). */
+  kind: "text" | "json";
+  /** The base as displayed (empty when absent). */
+  base: string;
+  theirs: DiffPart[];
+  mine: DiffPart[];
+  /** null/undefined values (e.g. a block that no longer exists) are shown as "none", not as "". */
+  absent: { base: boolean; theirs: boolean; mine: boolean };
+  /** Whether that side differs from the base at all. */
+  changed: { theirs: boolean; mine: boolean };
+}
+
+export const FIELD_LABELS: Record<ConflictFieldName, string> = {
+  content: "Text",
+  props: "Properties",
+  type: "Block type",
+  parent_id: "Parent block",
+  position: "Position",
+};
+
+/**
+ * Beyond this many edits a token diff costs more than it tells: the side is shown as one
+ * deletion of the base and one insertion of the new value.
+ */
+const MAX_EDIT_LENGTH = 1000;
+
+const isAbsent = (v: unknown): v is null | undefined => v === null || v === undefined;
+
+/**
+ * Words, runs of whitespace and punctuation, each a whole number of grapheme clusters, so an
+ * emoji with a skin tone or a ZWJ family is never cut in half by the highlight (jsdiff's own
+ * word tokenizer splits those).
+ */
+const wordSegmenter =
+  typeof Intl !== "undefined" && "Segmenter" in Intl
+    ? new Intl.Segmenter(undefined, { granularity: "word" })
+    : null;
+
+export function textTokens(s: string): string[] {
+  if (s === "") return [];
+  if (wordSegmenter) return Array.from(wordSegmenter.segment(s), (x) => x.segment);
+  // No Intl.Segmenter (very old engines): whole code points, never half a surrogate pair.
+  return Array.from(s);
+}
+
+/** Merge adjacent parts of the same kind and drop empty ones. */
+function normalise(parts: DiffPart[]): DiffPart[] {
+  const out: DiffPart[] = [];
+  for (const p of parts) {
+    if (p.text === "") continue;
+    const last = out[out.length - 1];
+    if (last && last.kind === p.kind) last.text += p.text;
+    else out.push({ ...p });
+  }
+  return out;
+}
+
+function fromChanges(changes: ChangeObject<string[]>[]): DiffPart[] {
+  return normalise(
+    changes.map((c) => ({ kind: c.added ? "ins" : c.removed ? "del" : "same", text: c.value.join("") })),
+  );
+}
+
+/** Word diff of `next` against `base`: `same` + `del` parts spell `base`, `same` + `ins` spell `next`. */
+export function diffText(base: string, next: string): DiffPart[] {
+  if (base === next) return normalise([{ kind: "same", text: base }]);
+  const changes = diffArrays(textTokens(base), textTokens(next), { maxEditLength: MAX_EDIT_LENGTH });
+  if (!changes) {
+    return normalise([
+      { kind: "del", text: base },
+      { kind: "ins", text: next },
+    ]);
+  }
+  return fromChanges(changes);
+}
+
+/**
+ * Line diff of two JSON renderings: one part per line, without its newline (the panel shows each
+ * as a line of its own). `same` + `del` lines joined by "\n" spell `base`; `same` + `ins`, `next`.
+ */
+export function diffJsonLines(base: string, next: string): DiffPart[] {
+  const lines = (kind: DiffPart["kind"], text: string): DiffPart[] =>
+    text === "" ? [] : text.split("\n").map((line) => ({ kind, text: line }));
+  if (base === next) return lines("same", base);
+  // Both end with a newline so that the last line compares like every other line.
+  const changes = diffLines(`${base}\n`, `${next}\n`, { maxEditLength: MAX_EDIT_LENGTH });
+  if (!changes) return [...lines("del", base), ...lines("ins", next)];
+  return changes.flatMap((c) =>
+    lines(
+      c.added ? "ins" : c.removed ? "del" : "same",
+      c.value.endsWith("\n") ? c.value.slice(0, -1) : c.value,
+    ),
+  );
+}
+
+/** Stable, readable JSON: keys sorted so that key order alone never shows as a change. */
+export function prettyJson(value: unknown): string {
+  if (value === undefined) return "";
+  return JSON.stringify(sortKeys(value), null, 2) ?? String(value);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(obj)
+        .sort()
+        .map((k) => [k, sortKeys(obj[k])]),
+    );
+  }
+  return value;
+}
+
+/** Content is text whenever every present side is a string; everything else is JSON. */
+function isTextField(f: ConflictFieldValues): boolean {
+  if (f.field !== "content") return false;
+  return [f.base, f.theirs, f.mine].every((v) => isAbsent(v) || typeof v === "string");
+}
+
+export function fieldDiff(f: ConflictFieldValues): FieldDiff {
+  const absent = { base: isAbsent(f.base), theirs: isAbsent(f.theirs), mine: isAbsent(f.mine) };
+  const kind = isTextField(f) ? "text" : "json";
+  const render = kind === "text" ? (v: unknown) => (isAbsent(v) ? "" : (v as string)) : jsonOrEmpty;
+  const base = render(f.base);
+  const theirs = render(f.theirs);
+  const mine = render(f.mine);
+  const diff = kind === "text" ? diffText : diffJsonLines;
+  return {
+    field: f.field,
+    label: FIELD_LABELS[f.field],
+    kind,
+    base,
+    theirs: diff(base, theirs),
+    mine: diff(base, mine),
+    absent,
+    changed: {
+      theirs: theirs !== base || absent.theirs !== absent.base,
+      mine: mine !== base || absent.mine !== absent.base,
+    },
+  };
+}
+
+function jsonOrEmpty(v: unknown): string {
+  return isAbsent(v) ? "" : prettyJson(v);
+}
+
+const OP_FIELDS: ConflictFieldName[] = ["content", "type", "props", "parent_id", "position"];
+
+/**
+ * The fields to show for a conflict. The API reports no fields when the block was deleted, so
+ * then the fields this client tried to set come from its own op, against a block that is gone.
+ */
+export function conflictFields(conflict: {
+  reason: "stale_fields" | "deleted";
+  fields: ConflictFieldValues[];
+  op?: Partial<Record<ConflictFieldName, unknown>>;
+}): ConflictFieldValues[] {
+  if (conflict.fields.length > 0 || conflict.reason !== "deleted" || !conflict.op) return conflict.fields;
+  const op = conflict.op;
+  return OP_FIELDS.filter((name) => op[name] !== undefined).map((name) => ({
+    field: name,
+    base: undefined,
+    theirs: null,
+    mine: op[name],
+  }));
+}
