@@ -5,9 +5,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { parseEnvOrExit } from "../server/env";
+import { webEnv } from "./localSecrets";
 import { supervise } from "./supervise";
 
 const env = parseEnvOrExit();
+const web = await webEnv(env);
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name: string) => path.join(root, "node_modules/.bin", name);
 const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
@@ -21,7 +23,7 @@ const children: ChildProcess[] = [
   spawn(bin("next"), ["dev", "--port", String(env.WEB_PORT), "--hostname", "127.0.0.1"], {
     cwd: root,
     stdio: "inherit",
-    env: { ...process.env, NEXT_PUBLIC_API_URL: process.env.NEXT_PUBLIC_API_URL ?? apiUrl },
+    env: { NEXT_TELEMETRY_DISABLED: "1", ...process.env, ...web },
   }),
 ];
 
