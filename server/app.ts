@@ -158,7 +158,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const auth = new AuthService({ db, tokens });
     const jwks = createJwksHandler(keys.jwks);
     if (env.mode === "single-node" && env.NODE_ENV !== "test") {
-      const demo = await ensureDemo({ db, bus }, auth);
+      const demo = await ensureDemo({ db, bus, canvasSync }, auth);
       log.info({ email: demo.email, password: demo.password, canvas_id: demo.canvasId }, "demo account");
     }
     const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics, presence };

@@ -23,4 +23,8 @@ it("CMD-1: the single-node demo account and canvas are created once and can sign
     headers: { authorization: `Bearer ${access_token}` },
   });
   expect(res.status).toBe(200);
+  // The first time, the canvas gets one welcome block of each type, in order.
+  const body = (await res.json()) as { blocks: { type: string; y_order: string }[] };
+  const types = [...body.blocks].sort((a, b) => (a.y_order < b.y_order ? -1 : 1)).map((b) => b.type);
+  expect(types).toEqual(["heading", "text", "todo", "quote", "code", "divider", "text"]);
 });
