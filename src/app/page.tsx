@@ -1,14 +1,18 @@
-const apiUrl = process.env.NEXT_PUBLIC_API_URL || "http://127.0.0.1:4000";
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { getServerSession } from "next-auth";
+import { CanvasList } from "@/components/canvases/CanvasList";
+import { authOptions } from "@/server/auth";
 
-/** Placeholder until the web app issue: shows where the API server lives. */
-export default function Home() {
+export const metadata: Metadata = { title: "Your canvases · POTENTIA" };
+
+/** UI-1: the canvas list. Signed-out visitors go to sign in; the list itself loads in the browser. */
+export default async function Page() {
+  const session = await getServerSession(authOptions);
+  if (!session) redirect("/signin");
   return (
-    <main style={{ maxWidth: 640, margin: "4rem auto", padding: "0 1rem", lineHeight: 1.5 }}>
-      <h1>POTENTIA</h1>
-      <p>A real-time collaborative block canvas. The editor arrives with the web app issue.</p>
-      <p>
-        API server: <a href={`${apiUrl}/health`}>{apiUrl}</a> (<a href={`${apiUrl}/ready`}>readiness</a>)
-      </p>
+    <main>
+      <CanvasList userId={session.user.id} />
     </main>
   );
 }
