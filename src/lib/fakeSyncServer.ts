@@ -4,6 +4,7 @@
  * the ops since base_version with side "left", then apply), as the database path does.
  */
 
+import { type as textType } from "ot-text-unicode";
 import type { HistoryEntry } from "../../server/domain/textRebase";
 import { rebaseTextOp } from "../../server/domain/textRebase";
 import type {
@@ -11,18 +12,21 @@ import type {
   Op,
   OpEvent,
   OpResult,
+  PresenceInput,
   SnapshotResult,
   SubscribeHandlers,
   SyncTransport,
   TextOp,
 } from "./syncTypes";
-import { TransientError } from "./syncTypes";
+import { ClosedError, type ClosedReason, type ConflictField, TransientError } from "./syncTypes";
 import { yOrderBetween } from "./yOrder";
 
 interface Row {
   block: BlockJson;
   deleted: boolean;
   history: (HistoryEntry & { fields: string[] })[];
+  /** The block at each version (for a conflict's `base`). */
+  versions: BlockJson[];
 }
 
 export class FakeSyncServer {
@@ -31,6 +35,11 @@ export class FakeSyncServer {
   seq = 0;
   private results = new Map<string, { payload: string; result: OpResult }>();
   subscribers = new Set<{ push(e: OpEvent): void }>();
+  /**
+   * The real server reports a text edit's `mine` as the full string when it still knows the base
+   * content, else it echoes the text_op; this makes the fake do the latter.
+   */
+  mineAsTextOp = false;
 
   get lastSeq(): number {
     return this.log.at(-1)?.server_seq ?? 0;
@@ -106,30 +115,55 @@ export class FakeSyncServer {
         updated_at: "",
         updated_by: null,
       };
-      this.rows.set(op.block_id, { block, deleted: false, history: [] });
+      this.rows.set(op.block_id, { block, deleted: false, history: [], versions: [block] });
       return this.commit(op, block, null);
     }
     if (!row) return this.fail(op, "not_found");
     const base = op.base_version ?? row.block.version;
-    const conflict = (reason: "deleted" | "stale_fields"): OpResult => {
+    const fields = (["content", "props", "type", "parent_id", "position"] as const).filter(
+      (f) => op[f] !== undefined || (f === "content" && op.text_op !== undefined),
+    );
+    const since = row.history.filter((h) => h.version > base);
+    // As the database does (MUT-4): base / theirs / mine per stale field.
+    const conflict = (reason: "deleted" | "stale_fields", stale: readonly string[] = []): OpResult => {
       this.seq++;
+      const at = row.versions.find((b) => b.version === base) ?? row.block;
+      const value = (b: BlockJson, f: string) =>
+        f === "position" ? b.y_order : (b as unknown as Record<string, unknown>)[f];
+      const mine = (f: string): unknown => {
+        if (op.action === "delete") return null;
+        if (f === "content" && op.text_op !== undefined) {
+          if (this.mineAsTextOp) return op.text_op;
+          try {
+            return textType.apply(at.content, op.text_op as TextOp);
+          } catch {
+            return op.text_op;
+          }
+        }
+        return op[f as keyof Op];
+      };
+      const out: ConflictField[] = stale.map((f) => ({
+        field: f as ConflictField["field"],
+        base: value(at, f),
+        theirs: value(row.block, f),
+        mine: mine(f),
+      }));
       return {
         client_op_id: op.client_op_id,
         block_id: op.block_id,
         status: "conflict",
         server_seq: this.seq,
         version: row.block.version,
-        block: structuredClone(row.block),
-        conflict: { reason, fields: [] },
+        block: reason === "deleted" ? null : structuredClone(row.block),
+        conflict: { reason, fields: out },
       };
     };
     if (row.deleted) return conflict("deleted");
-    const fields = (["content", "props", "type", "parent_id", "position"] as const).filter(
-      (f) => op[f] !== undefined,
-    );
-    const since = row.history.filter((h) => h.version > base);
-    if (since.some((h) => h.fields.some((f) => fields.includes(f as (typeof fields)[number]))))
-      return conflict("stale_fields");
+    const changed = (f: string) =>
+      since.some((h) => (f === "content" && op.text_op !== undefined ? h.content_set : h.fields.includes(f)));
+    const stale =
+      op.action === "delete" ? (["content", "props", "type", "parent_id", "position"] as const) : fields;
+    if (stale.some(changed)) return conflict("stale_fields", stale.filter(changed));
     const next = { ...row.block, version: row.block.version + 1 };
     let textOp: TextOp | null = null;
     if (op.text_op) {
@@ -148,7 +182,12 @@ export class FakeSyncServer {
     }
     if (op.action === "delete") row.deleted = true;
     if (op.content !== undefined) next.content = op.content;
-    if (op.props !== undefined) next.props = op.props;
+    if (op.props !== undefined) {
+      // A props patch merges shallowly; null removes a key (as the database does).
+      const props: Record<string, unknown> = { ...next.props, ...op.props };
+      for (const [k, v] of Object.entries(op.props)) if (v === null) delete props[k];
+      next.props = props;
+    }
     if (op.type !== undefined) next.type = op.type;
     if (op.parent_id !== undefined) next.parent_id = op.parent_id;
     if (op.position) {
@@ -160,9 +199,10 @@ export class FakeSyncServer {
       version: next.version,
       text_op: textOp,
       content_set: op.content !== undefined,
-      fields: op.text_op ? [] : fields,
+      fields: op.action === "delete" ? [] : fields,
     });
     row.block = next;
+    row.versions.push(next);
     return this.commit(op, row.deleted ? null : next, textOp, next.version);
   }
 
@@ -204,6 +244,9 @@ export class FakeTransport implements SyncTransport {
   subscribes: number[] = [];
   snapshots: (number | undefined)[] = [];
   requests: (() => void)[] = [];
+  presences: PresenceInput[] = [];
+  /** Set by close(): every call fails with ClosedError. */
+  closed: ClosedReason | null = null;
   private held: ((e: Error) => void)[] = [];
   private subs = new Set<{ queue: OpEvent[]; h: SubscribeHandlers; closed: boolean }>();
 
@@ -213,6 +256,7 @@ export class FakeTransport implements SyncTransport {
   ) {}
 
   mutate(ops: Op[]): Promise<{ results: OpResult[] }> {
+    if (this.closed) return Promise.reject(new ClosedError(this.closed));
     if (this.down) return Promise.reject(new TransientError("down"));
     this.sent.push(structuredClone(ops));
     if (!this.manual) return Promise.resolve(this.server.mutate(ops));
@@ -224,8 +268,31 @@ export class FakeTransport implements SyncTransport {
 
   snapshot(sinceSeq?: number): Promise<SnapshotResult> {
     this.snapshots.push(sinceSeq);
+    if (this.closed) return Promise.reject(new ClosedError(this.closed));
     if (this.down) return Promise.reject(new TransientError("down"));
     return Promise.resolve(this.server.snapshot(sinceSeq));
+  }
+
+  presence(input: PresenceInput): Promise<void> {
+    if (this.down) return Promise.reject(new TransientError("down"));
+    this.presences.push(structuredClone(input));
+    return Promise.resolve();
+  }
+
+  /**
+   * The server ends our access: open subscriptions close as a 4403 / 4404 would, and every later
+   * call is refused (REST 403 / 404).
+   */
+  close(reason: ClosedReason): void {
+    this.closed = reason;
+    for (const reject of this.held) reject(new ClosedError(reason));
+    this.held = [];
+    for (const s of this.subs) {
+      s.closed = true;
+      s.h.onClose?.(new ClosedError(reason));
+    }
+    this.subs.clear();
+    this.server.subscribers.clear();
   }
 
   subscribe(sinceSeq: number, h: SubscribeHandlers): () => void {
@@ -234,9 +301,9 @@ export class FakeTransport implements SyncTransport {
     const hook = { push: (e: OpEvent) => this.enqueue(sub, e) };
     queueMicrotask(() => {
       if (sub.closed) return;
-      if (this.down) {
+      if (this.down || this.closed) {
         sub.closed = true;
-        h.onClose?.(new TransientError("down"));
+        h.onClose?.(this.closed ? new ClosedError(this.closed) : new TransientError("down"));
         return;
       }
       this.subs.add(sub);

@@ -32,14 +32,30 @@ export function applyPending(blocks: Map<string, BlockJson>, p: PendingOp, canva
   const current = blocks.get(op.block_id);
   if (!current) return;
   if (op.action === "delete") {
+    // The server deletes the block's live descendants with it.
+    const gone = new Set([op.block_id]);
     blocks.delete(op.block_id);
+    for (let more = true; more; ) {
+      more = false;
+      for (const b of blocks.values())
+        if (b.parent_id !== null && gone.has(b.parent_id)) {
+          gone.add(b.block_id);
+          blocks.delete(b.block_id);
+          more = true;
+        }
+    }
     return;
   }
   const next: BlockJson = { ...current };
   if (op.type !== undefined) next.type = op.type;
   if (op.parent_id !== undefined) next.parent_id = op.parent_id;
   if (op.content !== undefined) next.content = op.content;
-  if (op.props !== undefined) next.props = op.props;
+  if (op.props !== undefined) {
+    // A props patch merges shallowly and null removes a key, as on the server.
+    const props: Record<string, unknown> = { ...current.props, ...op.props };
+    for (const [k, v] of Object.entries(op.props)) if (v === null) delete props[k];
+    next.props = props;
+  }
   if (op.text_op !== undefined) {
     try {
       next.content = textType.apply(next.content, op.text_op as TextOp);

@@ -3,21 +3,55 @@ import { applyPending, byDocumentOrder } from "./localApply";
 import { canComposeKeystroke, rebaseOverEvent, selectBatch } from "./pendingQueue";
 import type { PendingOp } from "./pendingStore";
 import { SyncConnection } from "./syncConnection";
-import type { ConnectionState, CreateInput, SyncEngineOptions, SyncState, UpdateFields } from "./syncOptions";
+import type {
+  ConflictItem,
+  ConnectionState,
+  CreateInput,
+  SyncEngineOptions,
+  SyncState,
+  UpdateFields,
+} from "./syncOptions";
 import type {
   BlockJson,
+  ClosedReason,
+  ConflictField,
   Op,
   OpEvent,
   OpResult,
+  PresenceInput,
   SnapshotResult,
   SyncEvent,
   SyncTransport,
   TextOp,
 } from "./syncTypes";
-import { TransientError } from "./syncTypes";
+import { ClosedError, TransientError } from "./syncTypes";
 import { yOrderFor } from "./yOrder";
 
-export type { ConnectionState, CreateInput, SyncEngineOptions, SyncState, UpdateFields };
+export type {
+  ClosedReason,
+  ConflictField,
+  ConflictItem,
+  ConnectionState,
+  CreateInput,
+  PresenceInput,
+  SyncEngineOptions,
+  SyncState,
+  UpdateFields,
+};
+
+/** How a remote op event looks from the view (for undo: UI-5). */
+export interface RemoteOpInfo {
+  /** The event's text_op transformed over our pending text ops on the block: it applies to the view. */
+  viewTextOp: TextOp | null;
+  /** The content was replaced wholesale (no text_op): text positions from before no longer hold. */
+  contentReplaced: boolean;
+}
+
+export type LocalOpListener = (op: Op, before: BlockJson | undefined) => void;
+export type RemoteOpListener = (event: OpEvent, info: RemoteOpInfo) => void;
+
+/** Blocks deleted by others are remembered this long (count) so "Keep mine" can re-create them. */
+const LAST_SEEN_LIMIT = 200;
 
 /**
  * UI-3: the client sync engine. The confirmed state is exactly a prefix of the server's op log
@@ -44,6 +78,13 @@ export class SyncEngine {
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private listeners = new Set<() => void>();
   private cached: SyncState | null = null;
+  private conflicts: ConflictItem[] = [];
+  private closedReason: ClosedReason | null = null;
+  private presenceListeners = new Set<(event: SyncEvent) => void>();
+  private localOpListeners = new Set<LocalOpListener>();
+  private remoteOpListeners = new Set<RemoteOpListener>();
+  /** The view of blocks others deleted, as last shown (a "deleted" conflict re-creates from it). */
+  private lastSeen = new Map<string, BlockJson>();
   private readonly o: Required<
     Pick<
       SyncEngineOptions,
@@ -74,6 +115,7 @@ export class SyncEngine {
         this.setConnection(state);
         this.pump();
       },
+      onClosed: (reason) => this.close(reason),
       later: (fn, ms) => void this.later(fn, ms),
       backoff: (attempt) => this.backoff(attempt),
     });
@@ -91,6 +133,10 @@ export class SyncEngine {
         const snap = await this.o.rest.snapshot();
         if (snap.mode === "snapshot") this.loadSnapshot(snap);
       } catch (error) {
+        if (error instanceof ClosedError) {
+          this.close(error.reason);
+          return;
+        }
         this.o.onError?.(error);
         this.setConnection("offline");
         this.later(() => void this.recover("full"), this.backoff(this.recoverAttempt++));
@@ -128,6 +174,8 @@ export class SyncEngine {
         serverSeq: this.serverSeq,
         connection: this.connection,
         pendingCount: this.pending.length,
+        conflicts: this.conflicts,
+        closedReason: this.closedReason,
       };
     }
     return this.cached;
@@ -152,23 +200,31 @@ export class SyncEngine {
       parent_id: input.parent_id ?? null,
       ...(input.position ? { position: { after: input.position.after, before: input.position.before } } : {}),
     };
-    this.enqueue({ op, yOrder: this.localYOrder(blockId, input.position) });
+    const yOrder = this.localYOrder(blockId, input.position);
+    this.emitLocal(op);
+    this.enqueue({ op, yOrder });
     return blockId;
   }
 
   update(blockId: string, fields: UpdateFields): void {
-    this.enqueue({ op: this.baseOp("update", blockId, fields) });
+    const op = this.baseOp("update", blockId, fields);
+    this.emitLocal(op);
+    this.enqueue({ op });
   }
 
   delete(blockId: string): void {
-    this.enqueue({ op: this.baseOp("delete", blockId, {}) });
+    const op = this.baseOp("delete", blockId, {});
+    this.emitLocal(op);
+    this.enqueue({ op });
   }
 
   move(blockId: string, position: { after?: string; before?: string }): void {
-    this.enqueue({
-      op: this.baseOp("update", blockId, { position: { after: position.after, before: position.before } }),
-      yOrder: this.localYOrder(blockId, position),
+    const op = this.baseOp("update", blockId, {
+      position: { after: position.after, before: position.before },
     });
+    const yOrder = this.localYOrder(blockId, position);
+    this.emitLocal(op);
+    this.enqueue({ op, yOrder });
   }
 
   /** A text edit (ot-text-unicode op on the current local content); keystrokes are batched. */
@@ -176,15 +232,16 @@ export class SyncEngine {
     const last = this.pending.at(-1);
     const now = this.now();
     if (last && canComposeKeystroke(last, blockId, now, this.o.batchWindowMs)) {
+      // Undo wants every keystroke as typed, not the composed batch.
+      this.emitLocal({ ...last.op, text_op: textOp as Op["text_op"] });
       last.op.text_op = textType.compose(last.op.text_op as TextOp, textOp) as Op["text_op"];
       last.touchedAt = now;
       this.queueChanged();
       return;
     }
-    this.enqueue({
-      op: this.baseOp("update", blockId, { text_op: textOp as Op["text_op"] }),
-      touchedAt: now,
-    });
+    const op = this.baseOp("update", blockId, { text_op: textOp as Op["text_op"] });
+    this.emitLocal(op);
+    this.enqueue({ op, touchedAt: now });
   }
 
   /** Sends batched keystrokes now (blur, unload). */
@@ -256,6 +313,11 @@ export class SyncEngine {
     } catch (error) {
       this.inflight = false;
       if (this.stopped) return;
+      if (error instanceof ClosedError) {
+        // The ops stay queued (and stored): nothing retries, nothing is lost.
+        this.close(error.reason);
+        return;
+      }
       if (error instanceof TransientError) {
         this.later(() => this.pump(), this.backoff(this.sendAttempt++));
       } else {
@@ -279,6 +341,7 @@ export class SyncEngine {
           acked = true;
         }
       } else {
+        if (r.status === "conflict") this.addConflict(r, p);
         this.drop(p);
         if (r.status === "conflict") this.o.onConflict?.(r, p.op);
         else this.o.onError?.(r.error ?? r, p.op);
@@ -293,8 +356,155 @@ export class SyncEngine {
     else this.pump();
   }
 
+  /** UI-4: records the conflict for the panel, with `mine` as the user saw it. */
+  private addConflict(r: OpResult, p: PendingOp): void {
+    const op = p.wire ?? p.op;
+    // The view still has the rejected op applied: that is "mine" as the user saw it.
+    const view = this.viewOf(p.op.block_id) ?? this.lastSeen.get(p.op.block_id);
+    const fields = (r.conflict?.fields ?? []).map((f) =>
+      f.field === "content" && typeof f.mine !== "string" ? { ...f, mine: textMine(f, op, view) } : f,
+    );
+    this.conflicts = [
+      ...this.conflicts,
+      {
+        id: this.uuid(),
+        blockId: p.op.block_id,
+        reason: r.conflict?.reason ?? "stale_fields",
+        fields,
+        op,
+        result: r,
+        ...(view ? { block: view } : {}),
+      },
+    ];
+  }
+
   private drop(p: PendingOp): void {
     this.pending = this.pending.filter((x) => x !== p);
+  }
+
+  // ---- conflicts, presence, listeners (UI-4, UI-5) ---------------------------------------
+
+  /**
+   * UI-4: "theirs" keeps the server's state (nothing is sent); "mine" queues a new op (new
+   * client_op_id, base_version = the current confirmed version) that sets the conflicted fields to
+   * `mine`. A block deleted under our op is re-created under a new id (the server refuses to
+   * re-use a block_id: `exists`), with the type, content, props, parent and place we last saw.
+   * The resubmission is a user op like any other (onLocalOp fires; it can be undone).
+   */
+  resolveConflict(id: string, choice: "theirs" | "mine"): void {
+    const item = this.conflicts.find((c) => c.id === id);
+    if (!item) return;
+    this.conflicts = this.conflicts.filter((c) => c !== item);
+    if (choice === "mine") this.resubmit(item);
+    this.changed();
+  }
+
+  private resubmit(item: ConflictItem): void {
+    const { op } = item;
+    const live = this.viewOf(item.blockId);
+    if (item.reason === "deleted" || !live) {
+      if (op.action === "delete" || live) return; // gone either way / someone restored it
+      const b = item.block ?? this.lastSeen.get(item.blockId);
+      if (b) this.recreate(b);
+      return;
+    }
+    if (op.action === "delete") {
+      this.delete(item.blockId);
+      return;
+    }
+    const fields: UpdateFields = {};
+    if (op.type !== undefined) fields.type = op.type;
+    if (op.props !== undefined) fields.props = op.props;
+    if (op.parent_id !== undefined) fields.parent_id = op.parent_id;
+    if (op.content !== undefined) fields.content = op.content;
+    for (const f of item.fields) {
+      if (f.field === "content" && typeof f.mine === "string") fields.content = f.mine;
+      else if (f.field === "type") fields.type = f.mine as UpdateFields["type"];
+      else if (f.field === "props") fields.props = f.mine as UpdateFields["props"];
+      else if (f.field === "parent_id") fields.parent_id = f.mine as UpdateFields["parent_id"];
+    }
+    // A text edit that did not conflict on content rides along as the text we showed.
+    if (op.text_op !== undefined && fields.content === undefined && item.block)
+      fields.content = item.block.content;
+    if (Object.keys(fields).length > 0) this.update(item.blockId, fields);
+    if (op.position) this.move(item.blockId, { after: op.position.after, before: op.position.before });
+  }
+
+  /** A block as last seen, under a new id, in the same place (after its last earlier neighbour). */
+  private recreate(b: BlockJson): string {
+    const order = this.getSnapshot().blocks;
+    const prev = order.filter((x) => x.y_order < b.y_order).at(-1);
+    const first = order[0];
+    return this.create({
+      type: b.type,
+      content: b.content,
+      props: b.props,
+      parent_id: b.parent_id && this.viewOf(b.parent_id) ? b.parent_id : null,
+      ...(prev
+        ? { position: { after: prev.block_id } }
+        : first
+          ? { position: { before: first.block_id } }
+          : {}),
+    });
+  }
+
+  /**
+   * RT-7: fire-and-forget cursor / focused block / typing through the current transport (socket:
+   * `sync.presence`; REST: H3). Never queued: a presence that cannot go now is stale anyway.
+   */
+  sendPresence(input: PresenceInput): void {
+    const t = this.current;
+    if (!t || this.stopped) return;
+    try {
+      t.presence(input).catch(() => {});
+    } catch {
+      // best-effort
+    }
+  }
+
+  /** presence / join / leave events (onOtherEvent keeps receiving them too). */
+  onPresence(listener: (event: SyncEvent) => void): () => void {
+    this.presenceListeners.add(listener);
+    return () => this.presenceListeners.delete(listener);
+  }
+
+  /**
+   * Every op the user makes (create/update/delete/move/editText — one per keystroke, uncomposed),
+   * with the block as the view showed it before. Runs before the op is applied, so getSnapshot()
+   * still returns the previous view inside the listener.
+   */
+  onLocalOp(listener: LocalOpListener): () => void {
+    this.localOpListeners.add(listener);
+    return () => this.localOpListeners.delete(listener);
+  }
+
+  /** Every applied `op` event that is not ours (live, replayed; not a snapshot reload). */
+  onRemoteOp(listener: RemoteOpListener): () => void {
+    this.remoteOpListeners.add(listener);
+    return () => this.remoteOpListeners.delete(listener);
+  }
+
+  private emitLocal(op: Op): void {
+    if (this.localOpListeners.size === 0) return;
+    const before = this.viewOf(op.block_id);
+    for (const l of this.localOpListeners) this.safely(() => l(op, before));
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.o.onError?.(error);
+    }
+  }
+
+  /** One block of the view: confirmed with its pending ops applied. */
+  private viewOf(blockId: string): BlockJson | undefined {
+    const one = new Map<string, BlockJson>();
+    const c = this.confirmed.get(blockId);
+    if (c) one.set(blockId, c);
+    for (const p of this.pending) if (p.op.block_id === blockId) applyPending(one, p, this.o.canvasId);
+    return one.get(blockId);
   }
 
   // ---- incoming --------------------------------------------------------------------------
@@ -307,6 +517,7 @@ export class SyncEngine {
     }
     if (event.type !== "op") {
       this.o.onOtherEvent?.(event);
+      for (const l of this.presenceListeners) this.safely(() => l(event));
       return;
     }
     const op = event as OpEvent;
@@ -323,12 +534,39 @@ export class SyncEngine {
 
   private applyEvent(e: OpEvent): void {
     const before = this.confirmed.get(e.block_id);
+    // Ours by client_op_id alone: a delete's cascade to children carries our id on other blocks.
+    const own = this.pending.some((p) => p.op.client_op_id === e.client_op_id);
+    const info = own ? null : this.remoteInfo(e, before);
+    if (!own && e.action === "delete") this.rememberDeleted(e.block_id);
     if (e.block && e.action !== "delete") this.confirmed.set(e.block_id, e.block);
     else this.confirmed.delete(e.block_id);
     this.serverSeq = e.server_seq;
     this.pending = rebaseOverEvent(this.pending, e, before).filter(
       (p) => p.ackSeq === undefined || p.ackSeq > this.serverSeq,
     );
+    if (info) for (const l of this.remoteOpListeners) this.safely(() => l(e, info));
+  }
+
+  /** The event as the view sees it: its text_op past our pending text ops (as rebaseOverEvent does). */
+  private remoteInfo(e: OpEvent, before: BlockJson | undefined): RemoteOpInfo {
+    let theirs = (e.text_op as TextOp | null) ?? null;
+    if (theirs)
+      for (const p of this.pending)
+        if (p.op.block_id === e.block_id && p.op.text_op !== undefined)
+          theirs = textType.transform(theirs, p.op.text_op as TextOp, "right");
+    const contentReplaced =
+      !theirs && e.block !== null && before !== undefined && before.content !== e.block.content;
+    return { viewTextOp: theirs, contentReplaced };
+  }
+
+  private rememberDeleted(blockId: string): void {
+    const view = this.viewOf(blockId);
+    if (!view) return;
+    this.lastSeen.set(blockId, view);
+    if (this.lastSeen.size > LAST_SEEN_LIMIT) {
+      const oldest = this.lastSeen.keys().next().value;
+      if (oldest !== undefined) this.lastSeen.delete(oldest);
+    }
   }
 
   private loadSnapshot(snap: Extract<SnapshotResult, { mode: "snapshot" }>): void {
@@ -356,9 +594,13 @@ export class SyncEngine {
       }
       if (snap.mode === "snapshot") this.loadSnapshot(snap);
       this.recoverAttempt = 0;
-    } catch (_error) {
+    } catch (error) {
       this.recovering = false;
       if (this.stopped) return;
+      if (error instanceof ClosedError) {
+        this.close(error.reason);
+        return;
+      }
       this.setConnection("offline");
       this.later(() => void this.recover(kind), this.backoff(this.recoverAttempt++));
       return;
@@ -371,6 +613,18 @@ export class SyncEngine {
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /**
+   * 4403 / 4404 (or REST 403 / 404): the server will not serve this canvas to us again. Stops
+   * like stop(), but the pending ops stay in the store, and the UI sees "closed" and why.
+   */
+  private close(reason: ClosedReason): void {
+    if (this.closedReason) return;
+    this.closedReason = reason;
+    this.stop();
+    this.connection = "closed";
+    this.changed();
+  }
 
   private setConnection(state: ConnectionState): void {
     if (this.connection === state) return;
@@ -411,4 +665,16 @@ export class SyncEngine {
   private uuid(): string {
     return (this.o.randomUUID ?? (() => crypto.randomUUID()))();
   }
+}
+
+/** A text edit's "mine" as a string: its op applied to the base content, else what the view showed. */
+function textMine(f: ConflictField, op: Op, view: BlockJson | undefined): string {
+  if (typeof f.base === "string" && op.text_op !== undefined) {
+    try {
+      return textType.apply(f.base, op.text_op as TextOp);
+    } catch {
+      // The op does not fit the base the server reported: fall back to the view.
+    }
+  }
+  return view?.content ?? "";
 }

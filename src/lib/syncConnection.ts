@@ -1,5 +1,6 @@
 import type { ConnectionState } from "./syncOptions";
-import type { SyncEvent, SyncTransport } from "./syncTypes";
+import type { ClosedReason, SyncEvent, SyncTransport } from "./syncTypes";
+import { ClosedError } from "./syncTypes";
 
 export interface SyncConnectionDeps {
   ws?: SyncTransport;
@@ -12,6 +13,8 @@ export interface SyncConnectionDeps {
   onEvent(event: SyncEvent): void;
   /** The state, and the transport mutations may use now (null: none). */
   onState(state: ConnectionState, transport: SyncTransport | null): void;
+  /** The server ended our access (4403 / 4404, REST 403 / 404): the connection has stopped. */
+  onClosed(reason: ClosedReason): void;
   later(fn: () => void, ms: number): void;
   backoff(attempt: number): number;
 }
@@ -68,6 +71,14 @@ export class SyncConnection {
     return this.d.mode === "websocket" && this.d.ws !== undefined;
   }
 
+  /** A refusal no retry can fix: stop everything and tell the engine. */
+  private closedBy(error: unknown): boolean {
+    if (!(error instanceof ClosedError)) return false;
+    this.stop();
+    this.d.onClosed(error.reason);
+    return true;
+  }
+
   private closeMain(): void {
     const main = this.main;
     this.main = null;
@@ -96,8 +107,9 @@ export class SyncConnection {
         this.socketFailures = 0;
         this.set("live", ws);
       },
-      onClose: () => {
+      onClose: (error) => {
         if (this.stopped) return;
+        if (this.closedBy(error)) return;
         if (this.probe === unsub) {
           this.probe = null;
           this.scheduleProbe();
@@ -122,8 +134,9 @@ export class SyncConnection {
         this.pollFailures = 0;
         this.set("polling", rest);
       },
-      onClose: () => {
+      onClose: (error) => {
         if (this.stopped || this.main !== unsub) return;
+        if (this.closedBy(error)) return;
         this.main = null;
         this.set("offline", null);
         this.d.later(() => this.connect(), this.d.backoff(this.pollFailures++));

@@ -1,7 +1,33 @@
 import type { PendingStore } from "./pendingStore";
-import type { BlockJson, Op, OpResult, SyncEvent, SyncTransport } from "./syncTypes";
+import type {
+  BlockJson,
+  ClosedReason,
+  ConflictField,
+  Op,
+  OpResult,
+  SyncEvent,
+  SyncTransport,
+} from "./syncTypes";
 
-export type ConnectionState = "live" | "reconnecting" | "offline" | "polling";
+/** "closed": the server ended our access (4403 / 4404); nothing reconnects or retries. */
+export type ConnectionState = "live" | "reconnecting" | "offline" | "polling" | "closed";
+
+/**
+ * UI-4: one unresolved conflict, for the conflict panel. `fields` are the server's (MUT-4), except
+ * that a text edit's `mine` is always the full content string (computed client-side when the
+ * server could only echo the text_op). `block` is the block as the user saw it when the conflict
+ * arrived (with the rejected op applied); it is what "Keep mine" re-creates for reason "deleted".
+ */
+export interface ConflictItem {
+  id: string;
+  blockId: string;
+  reason: "stale_fields" | "deleted";
+  fields: ConflictField[];
+  /** The op as sent (the payload the server judged). */
+  op: Op;
+  result: OpResult;
+  block?: BlockJson;
+}
 
 /** What the UI reads (stable between changes, for useSyncExternalStore). */
 export interface SyncState {
@@ -11,6 +37,10 @@ export interface SyncState {
   serverSeq: number;
   connection: ConnectionState;
   pendingCount: number;
+  /** Unresolved conflicts, oldest first (UI-4). */
+  conflicts: readonly ConflictItem[];
+  /** Set when `connection` is "closed". */
+  closedReason: ClosedReason | null;
 }
 
 export interface SyncEngineOptions {

@@ -1,13 +1,15 @@
 import type {
+  ClosedReason,
   Op,
   OpEvent,
   OpResult,
+  PresenceInput,
   SnapshotResult,
   SubscribeHandlers,
   SyncEvent,
   SyncTransport,
 } from "./syncTypes";
-import { TransientError } from "./syncTypes";
+import { ClosedError, TransientError } from "./syncTypes";
 
 type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -43,6 +45,10 @@ export function createRestTransport(options: RestTransportOptions): SyncTranspor
     if (res.status === 401 || res.status === 408)
       throw new TransientError(`HTTP ${res.status}`, "unavailable");
     if (res.status >= 500) throw new TransientError(`HTTP ${res.status}`, "unavailable");
+    // API-1: 403 = still a member but without the right; 404 = the canvas is gone, or we are no
+    // longer a member (the API answers both alike, so a removed member reads as "deleted" here).
+    if (res.status === 403) throw new ClosedError("access_removed");
+    if (res.status === 404) throw new ClosedError("canvas_deleted");
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
   }
@@ -53,6 +59,9 @@ export function createRestTransport(options: RestTransportOptions): SyncTranspor
       call<{ results: OpResult[] }>("/mutate", { method: "POST", body: JSON.stringify({ ops }) }),
     snapshot: (sinceSeq?: number) =>
       call<SnapshotResult>(`/snapshot${sinceSeq === undefined ? "" : `?since_seq=${sinceSeq}`}`),
+    presence: async (input: PresenceInput) => {
+      await call<unknown>("/presence", { method: "POST", body: JSON.stringify(input) });
+    },
     subscribe(sinceSeq: number, handlers: SubscribeHandlers) {
       let seq = sinceSeq;
       let stopped = false;
@@ -107,6 +116,9 @@ export interface WsTransportOptions {
   snapshot: (sinceSeq?: number) => Promise<SnapshotResult>;
 }
 
+/** Close codes after which reconnecting cannot help (REALTIME.md: "stop"). */
+const CLOSED_BY_CODE: Record<number, ClosedReason> = { 4403: "access_removed", 4404: "canvas_deleted" };
+
 /** tRPC error codes worth a retry: the ops stay queued rather than being dropped. */
 const RETRYABLE_TRPC_CODES = new Set([
   "UNAUTHORIZED",
@@ -135,17 +147,22 @@ export function createWsTransport(options: WsTransportOptions): SyncTransport {
     calls.clear();
   };
 
+  const mutation = <T>(path: string, input: unknown): Promise<T> => {
+    const ws = socket;
+    if (ws?.readyState !== 1) return Promise.reject(new TransientError("socket not open"));
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      ws.send(JSON.stringify({ id, method: "mutation", params: { path, input } }));
+    });
+  };
+
   return {
     kind: "websocket",
     snapshot: options.snapshot,
-    mutate(ops: Op[]) {
-      const ws = socket;
-      if (ws?.readyState !== 1) return Promise.reject(new TransientError("socket not open"));
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        ws.send(JSON.stringify({ id, method: "mutation", params: { path: "sync.mutate", input: { ops } } }));
-      });
+    mutate: (ops: Op[]) => mutation<{ results: OpResult[] }>("sync.mutate", { ops }),
+    presence: async (input: PresenceInput) => {
+      await mutation<unknown>("sync.presence", input);
     },
     subscribe(sinceSeq: number, handlers: SubscribeHandlers) {
       const ws = new options.WebSocket(options.url, options.protocols);
@@ -192,12 +209,19 @@ export function createWsTransport(options: WsTransportOptions): SyncTransport {
               ? new TransientError(message, "rate_limited")
               : RETRYABLE_TRPC_CODES.has(code)
                 ? new TransientError(message, "unavailable")
-                : new Error(message),
+                : code === "FORBIDDEN"
+                  ? new ClosedError("access_removed")
+                  : code === "NOT_FOUND"
+                    ? new ClosedError("canvas_deleted")
+                    : new Error(message),
           );
         } else call.resolve(frame.result?.data);
       };
       ws.onerror = () => {};
-      ws.onclose = (ev) => close(new TransientError(`socket closed (${ev.code ?? "?"})`));
+      ws.onclose = (ev) => {
+        const reason = CLOSED_BY_CODE[ev.code ?? 0];
+        close(reason ? new ClosedError(reason) : new TransientError(`socket closed (${ev.code ?? "?"})`));
+      };
       return () => {
         ws.onclose = null;
         if (!closed) {

@@ -1,7 +1,17 @@
 import type { TextOp } from "ot-text-unicode";
-import type { BlockJson, Op, OpEvent, OpResult } from "../../server/protocol/ops";
+import type { BlockJson, ConflictField, Op, OpEvent, OpResult } from "../../server/protocol/ops";
 
-export type { BlockJson, Op, OpEvent, OpResult, TextOp };
+export type { BlockJson, ConflictField, Op, OpEvent, OpResult, TextOp };
+
+/** H3 / `sync.presence` input (API.md): missing fields are published as null / false. */
+export interface PresenceInput {
+  cursor?: { x: number; y: number } | null;
+  block_id?: string | null;
+  typing?: boolean;
+}
+
+/** Why the server ended this client's access to the canvas (close codes 4403 / 4404, REST 403 / 404). */
+export type ClosedReason = "access_removed" | "canvas_deleted";
 
 /** RT-3 events the engine acts on; presence/join/leave are passed through untouched. */
 export type SyncEvent =
@@ -28,6 +38,8 @@ export interface SyncTransport {
   mutate(ops: Op[]): Promise<{ results: OpResult[] }>;
   subscribe(sinceSeq: number, handlers: SubscribeHandlers): () => void;
   snapshot(sinceSeq?: number): Promise<SnapshotResult>;
+  /** Best-effort presence (RT-7): the engine swallows failures and never queues it. */
+  presence(input: PresenceInput): Promise<void>;
 }
 
 /** A transport failure worth retrying with backoff (network, 429, 5xx, closed socket). */
@@ -38,5 +50,16 @@ export class TransientError extends Error {
   ) {
     super(message);
     this.name = "TransientError";
+  }
+}
+
+/**
+ * The server will not serve this canvas to us any more (4403 / 4404 close, REST 403 / 404, tRPC
+ * FORBIDDEN / NOT_FOUND): retrying cannot help, so the engine stops instead of backing off.
+ */
+export class ClosedError extends Error {
+  constructor(readonly reason: ClosedReason) {
+    super(reason === "access_removed" ? "access to this canvas was removed" : "the canvas was deleted");
+    this.name = "ClosedError";
   }
 }
