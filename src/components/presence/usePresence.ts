@@ -1,0 +1,68 @@
+"use client";
+
+import { useEffect, useMemo, useRef } from "react";
+import { apiFetch } from "@/lib/api";
+import { type PresenceEngine, PresenceTracker, type PresenceUser, parseOnlineUsers } from "@/lib/presence";
+import type { ConnectionState } from "@/lib/syncOptions";
+
+export interface UsePresenceOptions {
+  /** The editor's SyncEngine (anything with sendPresence/onPresence); null while it is being built. */
+  engine: PresenceEngine | null;
+  canvasId: string;
+  /** The signed-in user (`session.user.id`, `session.user.name`); null until the session is known. */
+  me: PresenceUser | null;
+  /** The engine's connection state: after a reconnect the online list is reloaded (missed join/leave). */
+  connection?: ConnectionState;
+}
+
+/** A8: the canvas's members with `online: true`, same-origin with the user's bearer token. */
+async function fetchOnlineUsers(canvasId: string): Promise<PresenceUser[]> {
+  const res = await apiFetch(`/api/v1/canvas/${encodeURIComponent(canvasId)}/permissions`);
+  if (!res.ok) throw new Error(`online list: HTTP ${res.status}`);
+  return parseOnlineUsers(await res.json());
+}
+
+/**
+ * Owns a PresenceTracker for the editor's lifetime: built when engine and user are known,
+ * started on mount, stopped (cursor cleared for the others) on unmount or when they change.
+ */
+export function usePresence({
+  engine,
+  canvasId,
+  me,
+  connection,
+}: UsePresenceOptions): PresenceTracker | null {
+  const userId = me?.user_id;
+  const name = me?.name ?? "";
+  // The constructor has no side effects (timers and listeners start in start()), so memoising
+  // it is safe under strict mode's double render.
+  const tracker = useMemo(
+    () =>
+      engine && userId
+        ? new PresenceTracker({
+            engine,
+            me: { user_id: userId, name },
+            fetchOnline: () => fetchOnlineUsers(canvasId),
+            // Presence is best effort: a failed online list must not put noise in the console.
+            onError: () => {},
+          })
+        : null,
+    [engine, canvasId, userId, name],
+  );
+
+  useEffect(() => {
+    if (!tracker) return;
+    tracker.start();
+    return () => tracker.stop();
+  }, [tracker]);
+
+  const previous = useRef(connection);
+  useEffect(() => {
+    const was = previous.current;
+    previous.current = connection;
+    if (tracker && was === "reconnecting" && (connection === "live" || connection === "polling"))
+      tracker.refresh();
+  }, [connection, tracker]);
+
+  return tracker;
+}
