@@ -446,3 +446,262 @@ describe("sync engine (UI-3)", () => {
     e.stop();
   });
 });
+
+describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, UI-5, RT-7)", () => {
+  async function started(extra: Partial<SyncEngineOptions> = {}) {
+    const s = setup(extra);
+    const e = s.make();
+    await e.start();
+    await settle();
+    return { ...s, e };
+  }
+
+  it("UI-4 conflict item: a stale props update adds an item with base/theirs/mine; onConflict still fires", async () => {
+    const conflicts: OpResult[] = [];
+    const { server, e } = await started({ onConflict: (r) => conflicts.push(r) });
+    const id = e.create({ type: "text", content: "a", props: { x: 0 } });
+    await settle();
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, props: { x: 1 } },
+    ]);
+    e.update(id, { props: { x: 2 } });
+    await settle();
+    await settle();
+    expect(conflicts).toHaveLength(1);
+    const [item] = e.getSnapshot().conflicts;
+    expect(item).toMatchObject({
+      blockId: id,
+      reason: "stale_fields",
+      fields: [{ field: "props", base: { x: 0 }, theirs: { x: 1 }, mine: { x: 2 } }],
+      op: { action: "update", block_id: id, props: { x: 2 } },
+      result: { status: "conflict" },
+    });
+    expect(e.getSnapshot().byId.get(id)?.props).toEqual({ x: 1 });
+    e.stop();
+  });
+
+  it("UI-4 conflict item: a text edit's mine is the full string even when the server echoes the text_op", async () => {
+    const { server, ws, e } = await started();
+    server.mineAsTextOp = true;
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    ws.manual = true;
+    e.editText(id, [3, "!"]);
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, content: "new" },
+    ]);
+    ws.deliverOne();
+    ws.manual = false;
+    await vi.advanceTimersByTimeAsync(100);
+    const [item] = e.getSnapshot().conflicts;
+    expect(item?.fields).toEqual([{ field: "content", base: "abc", theirs: "new", mine: "abc!" }]);
+    e.stop();
+  });
+
+  it("UI-4 resolveConflict theirs drops the item and sends nothing", async () => {
+    const { server, ws, e } = await started();
+    const id = e.create({ type: "text", content: "a" });
+    await settle();
+    server.mutate([{ client_op_id: uuid(), action: "update", block_id: id, base_version: 1, type: "todo" }]);
+    e.update(id, { type: "heading" });
+    await vi.advanceTimersByTimeAsync(100);
+    const item = e.getSnapshot().conflicts[0];
+    if (!item) throw new Error("no conflict");
+    const sent = ws.sent.length;
+    e.resolveConflict(item.id, "theirs");
+    await vi.advanceTimersByTimeAsync(100);
+    expect(e.getSnapshot().conflicts).toEqual([]);
+    expect(ws.sent).toHaveLength(sent);
+    expect(e.getSnapshot().byId.get(id)?.type).toBe("todo");
+    e.stop();
+  });
+
+  it("UI-4 resolveConflict mine resubmits the conflicted fields against the current version, new client_op_id", async () => {
+    const { server, ws, e } = await started();
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    server.mutate([{ client_op_id: uuid(), action: "update", block_id: id, base_version: 1, type: "todo" }]);
+    e.update(id, { type: "heading" });
+    await vi.advanceTimersByTimeAsync(100);
+    const item = e.getSnapshot().conflicts[0];
+    if (!item) throw new Error("no conflict");
+    e.resolveConflict(item.id, "mine");
+    expect(e.getSnapshot().byId.get(id)?.type).toBe("heading");
+    await vi.advanceTimersByTimeAsync(100);
+    const resent = ws.sent.at(-1)?.[0];
+    expect(resent).toMatchObject({ action: "update", block_id: id, base_version: 2, type: "heading" });
+    expect(resent?.client_op_id).not.toBe(item.op.client_op_id);
+    expect(server.rows.get(id)?.block.type).toBe("heading");
+    expect(e.getSnapshot().conflicts).toEqual([]);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
+
+  it("UI-4 resolveConflict mine on a text conflict sets the content to the shown string", async () => {
+    const { server, ws, e } = await started();
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    ws.manual = true;
+    e.editText(id, [3, "!"]);
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, content: "new" },
+    ]);
+    ws.deliverOne();
+    ws.manual = false;
+    await vi.advanceTimersByTimeAsync(100);
+    const item = e.getSnapshot().conflicts[0];
+    if (!item) throw new Error("no conflict");
+    e.resolveConflict(item.id, "mine");
+    await vi.advanceTimersByTimeAsync(100);
+    expect(server.rows.get(id)?.block.content).toBe("abc!");
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("abc!");
+    e.stop();
+  });
+
+  it("UI-4 keep mine for a block deleted under our edit re-creates it under a new id, in place", async () => {
+    const { server, ws, e } = await started();
+    const a = e.create({ type: "text", content: "first" });
+    const id = e.create({ type: "todo", content: "doomed", props: { checked: false } });
+    const c = e.create({ type: "text", content: "last" });
+    await settle();
+    ws.manual = true;
+    e.update(id, { props: { checked: true } });
+    server.mutate([{ client_op_id: uuid(), action: "delete", block_id: id, base_version: 1 }]);
+    ws.deliverOne();
+    ws.manual = false;
+    await vi.advanceTimersByTimeAsync(100);
+    for (const r of ws.requests) r();
+    await vi.advanceTimersByTimeAsync(100);
+    const item = e.getSnapshot().conflicts[0];
+    expect(item).toMatchObject({ reason: "deleted", blockId: id });
+    expect(e.getSnapshot().byId.has(id)).toBe(false);
+    e.resolveConflict(item?.id ?? "", "mine");
+    await vi.advanceTimersByTimeAsync(100);
+    const blocks = e.getSnapshot().blocks;
+    expect(blocks.map((b) => b.content)).toEqual(["first", "doomed", "last"]);
+    const again = blocks[1];
+    expect(again?.block_id).not.toBe(id);
+    expect(again).toMatchObject({ type: "todo", props: { checked: true } });
+    expect(server.liveBlocks().map((b) => b.block_id)).toEqual([a, again?.block_id, c]);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
+
+  it("RT-7 sendPresence goes through the current transport, is never queued, and swallows failures", async () => {
+    const { ws, rest, e } = await started();
+    e.sendPresence({ cursor: { x: 1, y: 2 }, block_id: null });
+    expect(ws.presences).toEqual([{ cursor: { x: 1, y: 2 }, block_id: null }]);
+    ws.down = true;
+    e.sendPresence({ typing: true });
+    await settle();
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    ws.down = false;
+    e.setRealtimeMode("polling");
+    await settle();
+    e.sendPresence({ typing: false });
+    expect(rest.presences).toEqual([{ typing: false }]);
+    expect(ws.presences).toHaveLength(1);
+    e.stop();
+  });
+
+  it("RT-7 onPresence gets presence / join / leave events; onOtherEvent still does", async () => {
+    const other: unknown[] = [];
+    const { ws, e } = await started({ onOtherEvent: (ev) => other.push(ev) });
+    const seen: unknown[] = [];
+    const off = e.onPresence((ev) => seen.push(ev));
+    const events = [
+      { type: "join", users: [{ user_id: "u2", name: "Ann" }] },
+      { type: "presence", user_id: "u2", name: "Ann", cursor: { x: 3, y: 4 }, typing: true, block_id: null },
+      { type: "leave", user_id: "u2" },
+    ] as const;
+    for (const ev of events) ws.inject(ev);
+    expect(seen).toEqual(events);
+    expect(other).toEqual(events);
+    off();
+    ws.inject(events[0]);
+    expect(seen).toHaveLength(3);
+    e.stop();
+  });
+
+  it("UI-5 onLocalOp fires per keystroke with the view before; onRemoteOp only for others' ops, relative to the view", async () => {
+    const { server, ws, e } = await started({ batchWindowMs: 50 });
+    const local: [string, string | undefined, unknown][] = [];
+    const remote: [string, unknown, boolean][] = [];
+    e.onLocalOp((op, before) => {
+      // Runs before the op is applied: the snapshot is still the old view.
+      expect(e.getSnapshot().byId.get(op.block_id)?.content).toBe(before?.content);
+      local.push([op.action, before?.content, op.text_op ?? op.content]);
+    });
+    e.onRemoteOp((ev, info) => remote.push([ev.client_op_id, info.viewTextOp, info.contentReplaced]));
+    const id = e.create({ type: "text", content: "ab" });
+    await settle();
+    ws.manual = true;
+    e.editText(id, [2, "c"]);
+    e.editText(id, [3, "d"]);
+    expect(local).toEqual([
+      ["create", undefined, "ab"],
+      ["update", "ab", [2, "c"]],
+      ["update", "abc", [3, "d"]],
+    ]);
+    // Someone inserts at 0 against "ab"; for the view ("abcd") it is still an insert at 0.
+    const theirs = uuid();
+    server.mutate([
+      { client_op_id: theirs, action: "update", block_id: id, base_version: 1, text_op: ["X"] },
+    ]);
+    ws.deliverOne();
+    expect(remote).toEqual([[theirs, ["X"], false]]);
+    ws.manual = false;
+    await vi.advanceTimersByTimeAsync(100);
+    for (const r of ws.requests) r();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("Xabcd");
+    expect(remote).toHaveLength(1); // our own ops' events are not remote
+    const setter = uuid();
+    server.mutate([
+      { client_op_id: setter, action: "update", block_id: id, base_version: 3, content: "fresh" },
+    ]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(remote.at(-1)).toEqual([setter, null, true]);
+    e.stop();
+  });
+
+  it("UI-3 close 4404 stops the engine: closed, canvas_deleted, no reconnect, pending kept", async () => {
+    const { ws, store, e } = await started({ backoffBaseMs: 100 });
+    const id = e.create({ type: "text", content: "kept" });
+    await settle();
+    ws.manual = true;
+    e.update(id, { type: "heading" });
+    await settle();
+    ws.close("canvas_deleted");
+    await settle();
+    const s = e.getSnapshot();
+    expect(s.connection).toBe("closed");
+    expect(s.closedReason).toBe("canvas_deleted");
+    const subscribes = ws.subscribes.length;
+    e.update(id, { props: { late: true } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ws.subscribes).toHaveLength(subscribes);
+    expect(store.ops.map((p) => p.op.action)).toEqual(["update", "update"]);
+    expect(e.getSnapshot().pendingCount).toBe(2);
+    expect(vi.getTimerCount()).toBe(0);
+    e.stop();
+  });
+
+  it("UI-3 close 4403 and REST 403 on mutate close the engine as access_removed", async () => {
+    const first = await started();
+    first.ws.close("access_removed");
+    await settle();
+    expect(first.e.getSnapshot()).toMatchObject({ connection: "closed", closedReason: "access_removed" });
+    first.e.stop();
+
+    const { rest, store, e } = await started({ realtimeMode: "polling" });
+    expect(e.getSnapshot().connection).toBe("polling");
+    rest.closed = "access_removed";
+    e.create({ type: "text", content: "unsent" });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(e.getSnapshot()).toMatchObject({ connection: "closed", closedReason: "access_removed" });
+    expect(store.ops).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+    e.stop();
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { createRestTransport, createWsTransport, type SocketLike } from "./syncTransport";
-import { type SyncEvent, TransientError } from "./syncTypes";
+import { ClosedError, type SyncEvent, TransientError } from "./syncTypes";
 
 /** A fake socket (the test's own server side): records frames, lets the test answer. */
 class FakeSocket implements SocketLike {
@@ -135,5 +135,80 @@ describe("sync transports (UI-3)", () => {
     });
     await expect(down.snapshot()).rejects.toBeInstanceOf(TransientError);
     vi.useRealTimers();
+  });
+
+  it("RT-7: presence goes as the sync.presence mutation on the socket and as H3 over REST", async () => {
+    const t = createWsTransport({ url: "ws://h/ws/canvas/c", WebSocket: FakeSocket, snapshot: vi.fn() });
+    await expect(t.presence({ typing: true })).rejects.toBeInstanceOf(TransientError); // no socket yet
+    t.subscribe(0, { onEvent: () => {} });
+    const ws = FakeSocket.last as FakeSocket;
+    ws.open();
+    const sent = t.presence({ cursor: { x: 1, y: 2 }, block_id: null, typing: false });
+    const call = ws.sent[1];
+    expect(call).toMatchObject({
+      method: "mutation",
+      params: { path: "sync.presence", input: { cursor: { x: 1, y: 2 }, block_id: null, typing: false } },
+    });
+    ws.reply({ id: call?.id, result: { type: "data", data: { ok: true } } });
+    await expect(sent).resolves.toBeUndefined();
+
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const rest = createRestTransport({
+      baseUrl: "http://h",
+      canvasId: "c",
+      getToken: () => "tok",
+      fetch: async (url, init) => {
+        calls.push({ url, init });
+        return Response.json({ ok: true });
+      },
+    });
+    await rest.presence({ typing: true });
+    expect(calls[0]?.url).toBe("http://h/api/v1/canvas/c/presence");
+    expect(calls[0]?.init?.method).toBe("POST");
+    expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ typing: true });
+  });
+
+  it("UI-3: close 4403 / 4404, REST 403 / 404 and tRPC FORBIDDEN are ClosedError, not retryable", async () => {
+    const t = createWsTransport({ url: "ws://h/ws/canvas/c", WebSocket: FakeSocket, snapshot: vi.fn() });
+    for (const [code, reason] of [
+      [4403, "access_removed"],
+      [4404, "canvas_deleted"],
+    ] as const) {
+      const onClose = vi.fn();
+      t.subscribe(0, { onEvent: () => {}, onClose });
+      const ws = FakeSocket.last as FakeSocket;
+      ws.open();
+      ws.close(code);
+      expect(onClose).toHaveBeenCalledOnce();
+      const error = onClose.mock.calls[0]?.[0];
+      expect(error).toBeInstanceOf(ClosedError);
+      expect(error).toMatchObject({ reason });
+    }
+    const onClose = vi.fn();
+    t.subscribe(0, { onEvent: () => {}, onClose });
+    const ws = FakeSocket.last as FakeSocket;
+    ws.open();
+    ws.close(1011);
+    expect(onClose.mock.calls[0]?.[0]).toBeInstanceOf(TransientError);
+    t.subscribe(0, { onEvent: () => {} });
+    const ws2 = FakeSocket.last as FakeSocket;
+    ws2.open();
+    const forbidden = t.mutate([]);
+    ws2.reply({ id: ws2.sent[1]?.id, error: { message: "no", data: { code: "FORBIDDEN" } } });
+    await expect(forbidden).rejects.toMatchObject({ reason: "access_removed" });
+
+    for (const [status, reason] of [
+      [403, "access_removed"],
+      [404, "canvas_deleted"],
+    ] as const) {
+      const rest = createRestTransport({
+        baseUrl: "",
+        canvasId: "c",
+        getToken: () => "t",
+        fetch: async () => new Response("{}", { status }),
+      });
+      await expect(rest.mutate([])).rejects.toMatchObject({ name: "ClosedError", reason });
+      await expect(rest.snapshot()).rejects.toBeInstanceOf(ClosedError);
+    }
   });
 });
