@@ -95,7 +95,8 @@ export function RemoteCursors({ tracker, containerRef }: RemoteCursorsProps) {
         layout();
       });
     };
-    container.addEventListener("scroll", schedule, { passive: true });
+    // Capture: any scroll (the container's, the window's when it is the scroll element).
+    window.addEventListener("scroll", schedule, { passive: true, capture: true });
     window.addEventListener("resize", schedule);
     const resizes = new ResizeObserver(schedule);
     resizes.observe(container);
@@ -111,7 +112,7 @@ export function RemoteCursors({ tracker, containerRef }: RemoteCursorsProps) {
       attributeFilter: ["style", "class", "hidden"],
     });
     return () => {
-      container.removeEventListener("scroll", schedule);
+      window.removeEventListener("scroll", schedule, { capture: true });
       window.removeEventListener("resize", schedule);
       resizes.disconnect();
       mutations.disconnect();
