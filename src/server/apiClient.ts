@@ -38,8 +38,9 @@ function messageFor(status: number, problem: { detail?: string; title?: string; 
 export async function callAuth(
   route: "login" | "register" | "refresh" | "logout",
   body: Record<string, string>,
-  forwardedFor?: string,
+  opts: { forwardedFor?: string; accessToken?: string } = {},
 ): Promise<ApiSession | null> {
+  const { forwardedFor, accessToken } = opts;
   let res: Response;
   try {
     res = await fetch(`${API_URL}/api/v1/auth/${route}`, {
@@ -48,6 +49,9 @@ export async function callAuth(
         "content-type": "application/json",
         // The API rate-limits sign-in per client address; it trusts X-Forwarded-For from loopback.
         ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
+        // A still-valid access token makes the refresh count against the user's budget (API-2)
+        // rather than the web server's address, which every user shares.
+        ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
       },
       body: JSON.stringify(body),
       cache: "no-store",

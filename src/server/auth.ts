@@ -28,12 +28,32 @@ function fromApi(s: ApiSession): Pick<JWT, "uid" | "name" | "email" | "api"> {
  */
 const refreshes = new Map<string, { at: number; result: Promise<ApiSession | null> }>();
 
-function refreshOnce(refreshToken: string): Promise<ApiSession | null> {
+/** The browser's address for the API's per-IP limits, when running inside a request. */
+async function requestAddress(): Promise<string | undefined> {
+  try {
+    const { headers } = await import("next/headers");
+    return forwardedFor(Object.fromEntries((await headers()).entries()));
+  } catch {
+    return undefined; // outside a request (tests)
+  }
+}
+
+function refreshOnce(api: NonNullable<JWT["api"]>): Promise<ApiSession | null> {
+  const refreshToken = api.refreshToken;
   const now = Date.now();
   for (const [k, v] of refreshes) if (now - v.at > ROTATION_GRACE_MS) refreshes.delete(k);
   const known = refreshes.get(refreshToken);
   if (known) return known.result;
-  const result = callAuth("refresh", { refresh_token: refreshToken });
+  const result = requestAddress().then((forwardedFor) =>
+    callAuth(
+      "refresh",
+      { refresh_token: refreshToken },
+      {
+        forwardedFor,
+        accessToken: api.expiresAt > Date.now() + 5_000 ? api.accessToken : undefined,
+      },
+    ),
+  );
   refreshes.set(refreshToken, { at: now, result });
   return result;
 }
@@ -41,7 +61,7 @@ function refreshOnce(refreshToken: string): Promise<ApiSession | null> {
 async function refreshed(token: JWT): Promise<JWT> {
   if (!token.api) return token;
   try {
-    const s = await refreshOnce(token.api.refreshToken);
+    const s = await refreshOnce(token.api);
     if (!s) return { ...token, error: "RefreshFailed" };
     return { ...token, ...fromApi(s), error: undefined };
   } catch (error) {
@@ -86,7 +106,7 @@ export const authOptions: NextAuthOptions = {
           const s = await callAuth(
             register ? "register" : "login",
             register ? { email, password, name: credentials?.name?.trim() ?? "" } : { email, password },
-            forwardedFor(req?.headers),
+            { forwardedFor: forwardedFor(req?.headers) },
           );
           if (!s) throw new Error("The server could not be reached. Try again in a moment.");
           return { id: s.user.user_id, name: s.user.name, email: s.user.email, api: s };
@@ -118,7 +138,12 @@ export const authOptions: NextAuthOptions = {
     // AUTH-3: signing out revokes the refresh token (and its family) at the API.
     async signOut({ token }) {
       const refreshToken = (token as JWT | null)?.api?.refreshToken;
-      if (refreshToken) await callAuth("logout", { refresh_token: refreshToken }).catch(() => null);
+      if (refreshToken)
+        await callAuth(
+          "logout",
+          { refresh_token: refreshToken },
+          { forwardedFor: await requestAddress() },
+        ).catch(() => null);
     },
   },
 };
