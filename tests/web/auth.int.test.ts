@@ -3,7 +3,7 @@
  * checked by the API, the session JWT carries its tokens, they are refreshed before expiry, one
  * rotated refresh token is never sent twice (the API would revoke the family), sign-out revokes.
  */
-import type { NextAuthOptions, User } from "next-auth";
+import type { NextAuthOptions, Session, User } from "next-auth";
 import type { JWT } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/apiHarness";
@@ -99,10 +99,10 @@ describe("AUTH-4 next-auth credentials against the API", () => {
     await authOptions.events!.signOut!({ token, session: null } as never);
     const after = await jwt({ ...token, api: { ...token.api!, expiresAt: 0 } });
     expect(after.error).toBe("RefreshFailed");
-    const session = await authOptions.callbacks!.session!({
+    const session = (await authOptions.callbacks!.session!({
       session: { expires: "" },
       token: after,
-    } as never);
+    } as never)) as Session;
     expect(session.accessToken).toBeUndefined();
   });
 });
