@@ -1,0 +1,276 @@
+"use client";
+
+import {
+  type DragEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  memo,
+  useCallback,
+  useLayoutEffect,
+  useRef,
+} from "react";
+import type { BlockJson } from "@/lib/syncTypes";
+import { transformCaret } from "@/lib/textDiff";
+import { BlockMenu, type MenuAction } from "./BlockMenu";
+import styles from "./editor.module.css";
+
+export type BlockType = BlockJson["type"];
+
+export const TYPE_LABEL: Record<BlockType, string> = {
+  text: "Text",
+  heading: "Heading",
+  todo: "Todo",
+  code: "Code",
+  quote: "Quote",
+  divider: "Divider",
+};
+
+const PLACEHOLDER: Partial<Record<BlockType, string>> = {
+  text: "Type something…",
+  heading: "Heading",
+  todo: "To-do",
+  code: "Code",
+  quote: "Quote",
+};
+
+/**
+ * What a row can ask of the editor. One stable object for the whole editor, reading the latest
+ * state through refs, so that rows never re-render because a callback changed identity.
+ */
+export interface EditorActions {
+  /**
+   * The textarea's value changed from `before` to `after` (user input). Returns the text the block
+   * now holds (a markdown shortcut strips its trigger), which the textarea then shows.
+   */
+  input(id: string, before: string, after: string): string;
+  keyDown(id: string, e: KeyboardEvent<HTMLElement>): void;
+  toggleTodo(id: string): void;
+  menu(id: string, action: MenuAction): void;
+  setMenuOpen(id: string | null, refocus?: boolean): void;
+  /** Rows report their focusable element so the editor can move focus to a block. */
+  register(id: string, el: HTMLElement | null): void;
+  registerMenuButton(id: string, el: HTMLButtonElement | null): void;
+  dragStart(id: string, e: DragEvent<HTMLElement>): void;
+  dragOver(id: string, e: DragEvent<HTMLElement>): void;
+  drop(id: string, e: DragEvent<HTMLElement>): void;
+  dragEnd(): void;
+}
+
+export interface BlockRowProps {
+  block: BlockJson;
+  depth: number;
+  /** 0-based document position (names are 1-based). */
+  index: number;
+  /** Pixel offset from the virtualiser. */
+  start: number;
+  readOnly: boolean;
+  menuOpen: boolean;
+  drop: "before" | "after" | null;
+  dragging: boolean;
+  actions: EditorActions;
+  measure: (el: HTMLElement | null) => void;
+}
+
+const INDENT_PX = 28;
+
+function resize(el: HTMLTextAreaElement): void {
+  // Auto-grow: shrink first so deleted lines give their height back.
+  el.style.height = "auto";
+  el.style.height = `${el.scrollHeight}px`;
+}
+
+function BlockRowImpl(props: BlockRowProps) {
+  const { block, depth, index, start, readOnly, menuOpen, drop, dragging, actions, measure } = props;
+  const n = index + 1;
+  const id = block.block_id;
+  const textRef = useRef<HTMLTextAreaElement | null>(null);
+  /** The text the textarea shows and the engine agrees with: diffs are taken against it. */
+  const shown = useRef(block.content);
+  const composing = useRef(false);
+
+  const setTextRef = useCallback(
+    (el: HTMLTextAreaElement | null) => {
+      textRef.current = el;
+      if (el) {
+        el.value = shown.current;
+        resize(el);
+      }
+      actions.register(id, el);
+    },
+    [actions, id],
+  );
+
+  // A change that did not come from this textarea (remote op, undo, conflict resolution): put it
+  // in without moving the caret away from where the user is typing.
+  useLayoutEffect(() => {
+    const el = textRef.current;
+    if (!el || composing.current) return;
+    if (el.value === block.content) {
+      shown.current = block.content;
+      return;
+    }
+    const before = el.value;
+    const focused = document.activeElement === el;
+    const selStart = el.selectionStart;
+    const selEnd = el.selectionEnd;
+    el.value = block.content;
+    shown.current = block.content;
+    if (focused) {
+      el.setSelectionRange(
+        transformCaret(before, block.content, selStart),
+        transformCaret(before, block.content, selEnd),
+      );
+    }
+    resize(el);
+  }, [block.content]);
+
+  const onInput = (e: FormEvent<HTMLTextAreaElement>) => {
+    const el = e.currentTarget;
+    if (composing.current) {
+      resize(el);
+      return;
+    }
+    const next = actions.input(id, shown.current, el.value);
+    shown.current = next;
+    if (el.value !== next) el.value = next;
+    resize(el);
+  };
+
+  const onCompositionEnd = (e: { currentTarget: HTMLTextAreaElement }) => {
+    composing.current = false;
+    const el = e.currentTarget;
+    if (shown.current === el.value) return;
+    const next = actions.input(id, shown.current, el.value);
+    shown.current = next;
+    if (el.value !== next) el.value = next;
+  };
+
+  const label = `${TYPE_LABEL[block.type]} block ${n}`;
+  const checked = block.type === "todo" && block.props.checked === true;
+  const classes = [
+    styles.row,
+    styles[block.type],
+    checked ? styles.done : "",
+    menuOpen ? styles.rowMenuOpen : "",
+    drop === "before" ? styles.dropBefore : drop === "after" ? styles.dropAfter : "",
+    dragging ? styles.dragging : "",
+  ].join(" ");
+
+  return (
+    <li
+      ref={measure}
+      data-index={index}
+      data-block-id={id}
+      data-block-type={block.type}
+      className={classes}
+      style={{ transform: `translateY(${start}px)` }}
+      onDragOver={(e) => actions.dragOver(id, e)}
+      onDrop={(e) => actions.drop(id, e)}
+    >
+      <div className={styles.gutter}>
+        {readOnly ? null : (
+          <>
+            <button
+              type="button"
+              className={styles.handle}
+              aria-label={`Drag block ${n}`}
+              title="Drag to move (or Alt+Shift+↑/↓)"
+              draggable
+              onDragStart={(e) => actions.dragStart(id, e)}
+              onDragEnd={() => actions.dragEnd()}
+              onKeyDown={(e) => actions.keyDown(id, e)}
+            >
+              ⠿
+            </button>
+            <button
+              type="button"
+              ref={(el) => actions.registerMenuButton(id, el)}
+              className={styles.handle}
+              aria-label={`Block options ${n}`}
+              aria-haspopup="menu"
+              aria-expanded={menuOpen}
+              onClick={() => actions.setMenuOpen(menuOpen ? null : id)}
+            >
+              ⋯
+            </button>
+            {menuOpen ? (
+              <BlockMenu
+                label={`Block options ${n}`}
+                onAction={(a) => actions.menu(id, a)}
+                onClose={(refocus) => actions.setMenuOpen(null, refocus)}
+              />
+            ) : null}
+          </>
+        )}
+      </div>
+      <div className={styles.body} style={depth ? { marginLeft: depth * INDENT_PX } : undefined}>
+        {block.type === "todo" ? (
+          <input
+            type="checkbox"
+            className={styles.checkbox}
+            aria-label="Done"
+            checked={checked}
+            disabled={readOnly}
+            onChange={() => actions.toggleTodo(id)}
+          />
+        ) : null}
+        {block.type === "divider" ? (
+          // A focusable wrapper around <hr>, so a divider can be reached and deleted from the keyboard.
+          // biome-ignore lint/a11y/useSemanticElements: <fieldset> would be wrong here; this is a named group.
+          <div
+            ref={(el) => actions.register(id, el)}
+            className={styles.divider}
+            role="group"
+            aria-label={label}
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: focusable so Backspace/Delete can remove it.
+            tabIndex={0}
+            onKeyDown={(e) => actions.keyDown(id, e)}
+          >
+            <hr />
+          </div>
+        ) : (
+          <textarea
+            ref={setTextRef}
+            className={styles.textarea}
+            aria-label={label}
+            rows={1}
+            spellCheck={block.type !== "code"}
+            placeholder={PLACEHOLDER[block.type]}
+            readOnly={readOnly}
+            onInput={onInput}
+            onKeyDown={(e) => actions.keyDown(id, e)}
+            onCompositionStart={() => {
+              composing.current = true;
+            }}
+            onCompositionEnd={onCompositionEnd}
+          />
+        )}
+      </div>
+    </li>
+  );
+}
+
+/**
+ * The engine rebuilds a block's object whenever it has pending ops, so identity alone would
+ * re-render every block being edited on each change; compare what the row shows instead.
+ */
+function sameRow(a: BlockRowProps, b: BlockRowProps): boolean {
+  return (
+    a.index === b.index &&
+    a.depth === b.depth &&
+    a.start === b.start &&
+    a.readOnly === b.readOnly &&
+    a.menuOpen === b.menuOpen &&
+    a.drop === b.drop &&
+    a.dragging === b.dragging &&
+    a.actions === b.actions &&
+    a.measure === b.measure &&
+    (a.block === b.block ||
+      (a.block.block_id === b.block.block_id &&
+        a.block.type === b.block.type &&
+        a.block.content === b.block.content &&
+        (a.block.props === b.block.props || a.block.props.checked === b.block.props.checked)))
+  );
+}
+
+export const BlockRow = memo(BlockRowImpl, sameRow);

@@ -1,0 +1,60 @@
+"use client";
+
+import { useCallback, useState } from "react";
+import { useSyncEngine } from "@/lib/useSyncEngine";
+import type { CanvasLoad } from "./CanvasEditor";
+import { Editor } from "./Editor";
+import styles from "./editor.module.css";
+
+export interface Me {
+  id: string;
+  name: string;
+  email: string;
+}
+
+interface Props {
+  canvasId: string;
+  load: CanvasLoad;
+  getToken: () => Promise<string>;
+  me: Me;
+}
+
+function describeError(error: unknown): string {
+  if (error && typeof error === "object" && "message" in error && typeof error.message === "string") {
+    return error.message;
+  }
+  return "unknown error";
+}
+
+/** Owns the canvas's SyncEngine for as long as the editor is on screen. */
+export function EditorSession({ canvasId, load, getToken, me }: Props) {
+  const [error, setError] = useState<string | null>(null);
+  // Only a rejected op is news to the user; connection trouble shows in the connection badge.
+  const onError = useCallback((e: unknown, op?: unknown) => {
+    if (op) setError(`A change could not be saved: ${describeError(e)}`);
+  }, []);
+  const { engine, state } = useSyncEngine({
+    canvasId,
+    initial: { blocks: load.blocks, server_seq: load.server_seq },
+    realtime: load.realtime,
+    getToken,
+    onError,
+  });
+  if (!engine) {
+    return (
+      <main className={styles.status} aria-busy="true">
+        <p>Loading canvas…</p>
+      </main>
+    );
+  }
+  return (
+    <Editor
+      engine={engine}
+      state={state}
+      canvas={load.canvas}
+      me={me}
+      error={error}
+      onDismissError={() => setError(null)}
+    />
+  );
+}
