@@ -1,19 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   colorFor,
-  HEARTBEAT_MS,
   initialsOf,
   PRESENCE_COLORS,
   PRESENCE_SEND_INTERVAL_MS,
-  PRESENCE_STALE_MS,
   type PresenceEngine,
   type PresenceInput,
   PresenceTracker,
   type PresenceUser,
   parseOnlineUsers,
   parsePresenceEvent,
-  REMOTE_TYPING_TTL_MS,
-  TYPING_IDLE_MS,
   type VisibilitySource,
 } from "./presence";
 
@@ -158,7 +154,7 @@ describe("RT-7 / UI-2: who is online", () => {
     await vi.advanceTimersByTimeAsync(0);
     await vi.advanceTimersByTimeAsync(30_000);
     engine.emit(presence(BO));
-    await vi.advanceTimersByTimeAsync(PRESENCE_STALE_MS - 30_000 - 1);
+    await vi.advanceTimersByTimeAsync(60_000 - 30_000 - 1);
     expect(names(tracker)).toEqual(["Ada", "Bo"]);
     await vi.advanceTimersByTimeAsync(1);
     expect(names(tracker)).toEqual(["Bo"]);
@@ -174,7 +170,7 @@ describe("RT-7 / UI-2: who is online", () => {
     expect(tracker.getSnapshot().typing.map((p) => p.name)).toEqual(["Ada"]);
     await vi.advanceTimersByTimeAsync(3_000);
     engine.emit(presence(ADA, { typing: true, block_id: "b1" }));
-    await vi.advanceTimersByTimeAsync(REMOTE_TYPING_TTL_MS - 1);
+    await vi.advanceTimersByTimeAsync(4_000 - 1);
     expect(tracker.getSnapshot().typing).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(tracker.getSnapshot().typing).toHaveLength(0);
@@ -280,7 +276,7 @@ describe("UI-2: sending presence", () => {
     expect(typingTrue.length).toBeLessThanOrEqual(3);
     expect(engine.sent.every((s) => s.typing === true && s.block_id === "b1")).toBe(true);
     engine.sent.length = 0;
-    await vi.advanceTimersByTimeAsync(TYPING_IDLE_MS - 100 - 1);
+    await vi.advanceTimersByTimeAsync(2_000 - 100 - 1);
     expect(engine.sent).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(engine.sent).toEqual([{ cursor: null, block_id: "b1", typing: false }]);
@@ -315,7 +311,7 @@ describe("UI-2: sending presence", () => {
     tracker.moveCursor("b1", 7, 8);
     await vi.advanceTimersByTimeAsync(PRESENCE_SEND_INTERVAL_MS);
     const before = engine.sent.length;
-    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS * 3);
+    await vi.advanceTimersByTimeAsync(20_000 * 3);
     expect(engine.sent.length - before).toBe(3);
     // The server turns an omitted cursor into null: a heartbeat must repeat it.
     expect(engine.sent.at(-1)).toEqual({ cursor: { x: 7, y: 8 }, block_id: "b1", typing: false });
@@ -327,10 +323,23 @@ describe("UI-2: sending presence", () => {
     tracker.start();
     visibility.set(false);
     const before = engine.sent.length;
-    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS * 4);
+    await vi.advanceTimersByTimeAsync(20_000 * 4);
     expect(engine.sent.length).toBe(before);
     visibility.set(true);
     expect(engine.sent.length).toBe(before + 1);
+    tracker.stop();
+  });
+
+  it("RT-7: announce() re-sends the whole state (once the transport is connected)", async () => {
+    const { engine, tracker } = setup();
+    tracker.start();
+    tracker.moveCursor("b1", 1, 2);
+    await vi.advanceTimersByTimeAsync(PRESENCE_SEND_INTERVAL_MS);
+    const before = engine.sent.length;
+    tracker.announce();
+    await vi.advanceTimersByTimeAsync(PRESENCE_SEND_INTERVAL_MS);
+    expect(engine.sent.length).toBe(before + 1);
+    expect(engine.sent.at(-1)).toEqual({ cursor: { x: 1, y: 2 }, block_id: "b1", typing: false });
     tracker.stop();
   });
 
@@ -350,7 +359,7 @@ describe("UI-2: sending presence", () => {
     const count = engine.sent.length;
     tracker.moveCursor("b1", 3, 3);
     tracker.typing("b1");
-    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS * 2);
+    await vi.advanceTimersByTimeAsync(20_000 * 2);
     expect(engine.sent.length).toBe(count);
     tracker.stop(); // idempotent
   });

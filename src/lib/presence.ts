@@ -301,6 +301,11 @@ export class PresenceTracker {
 
   // --- sending ---
 
+  /** Sends our current state now (throttled), e.g. once the engine's transport is connected. */
+  announce(): void {
+    this.queueSend();
+  }
+
   /** Our pointer is at (x, y) px from the top-left of block `blockId`'s element. Throttled. */
   moveCursor(blockId: string, x: number, y: number): void {
     if (!this.running || !Number.isFinite(x) || !Number.isFinite(y)) return;

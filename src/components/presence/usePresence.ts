@@ -60,8 +60,12 @@ export function usePresence({
   useEffect(() => {
     const was = previous.current;
     previous.current = connection;
-    if (tracker && was === "reconnecting" && (connection === "live" || connection === "polling"))
-      tracker.refresh();
+    if (!tracker || was === connection || (connection !== "live" && connection !== "polling")) return;
+    // The start announcement may have found no transport yet (sends are fire-and-forget): say
+    // hello once connected, so REST (polling) clients join the online list without waiting 20 s.
+    tracker.announce();
+    // Join/leave events may have been missed while the connection was down.
+    if (was === "reconnecting") tracker.refresh();
   }, [connection, tracker]);
 
   return tracker;
