@@ -205,6 +205,21 @@ describe("RT-7 / UI-2: who is online", () => {
     tracker.stop();
   });
 
+  it("RT-7: a refreshed online list keeps a silent user (a polling client hears no presence events)", async () => {
+    const { tracker } = setup([ADA]);
+    tracker.start();
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(20_000);
+      tracker.refresh();
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    expect(names(tracker)).toEqual(["Ada"]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(names(tracker)).toEqual([]);
+    tracker.stop();
+  });
+
   it("a failed online fetch is reported, and events still work", async () => {
     const onError = vi.fn();
     const engine = new FakeEngine();

@@ -294,7 +294,10 @@ export class PresenceTracker {
     this.publish();
   }
 
-  /** Reloads the online list (e.g. after a reconnect, when join/leave events may have been missed). */
+  /**
+   * Reloads the online list: after a reconnect (join/leave may have been missed), and
+   * periodically while polling (REST clients receive no presence events).
+   */
   refresh(): void {
     if (this.running) void this.loadOnline(this.generation);
   }
@@ -392,9 +395,11 @@ export class PresenceTracker {
     let changed = false;
     for (const user of users) {
       if (user.user_id === this.me.user_id || this.leftDuringFetch.has(user.user_id)) continue;
-      // Someone we already heard from keeps their live state; the list only adds.
-      if (this.remote.has(user.user_id)) continue;
-      this.remote.set(user.user_id, this.entry(user, now));
+      // Someone we already heard from keeps their live state; the list only adds, and vouches
+      // that they are still there (a polling client hears no presence events, only this list).
+      const existing = this.remote.get(user.user_id);
+      if (existing) existing.lastSeen = Math.max(existing.lastSeen, now);
+      else this.remote.set(user.user_id, this.entry(user, now));
       changed = true;
     }
     if (changed) this.changed();

@@ -15,6 +15,9 @@ export interface UsePresenceOptions {
   connection?: ConnectionState;
 }
 
+/** How often a polling client reloads the online list (well inside the 60 s stale window). */
+const ONLINE_POLL_MS = 20_000;
+
 /** A8: the canvas's members with `online: true`, same-origin with the user's bearer token. */
 async function fetchOnlineUsers(canvasId: string): Promise<PresenceUser[]> {
   const res = await apiFetch(`/api/v1/canvas/${encodeURIComponent(canvasId)}/permissions`);
@@ -66,6 +69,14 @@ export function usePresence({
     tracker.announce();
     // Join/leave events may have been missed while the connection was down.
     if (was === "reconnecting") tracker.refresh();
+  }, [connection, tracker]);
+
+  // H4 polling carries no presence events: the A8 list is then the only news of who is online
+  // (and keeps them from being dropped as stale after 60 s).
+  useEffect(() => {
+    if (!tracker || connection !== "polling") return;
+    const timer = setInterval(() => tracker.refresh(), ONLINE_POLL_MS);
+    return () => clearInterval(timer);
   }, [connection, tracker]);
 
   return tracker;
