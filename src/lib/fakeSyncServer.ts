@@ -98,9 +98,6 @@ export class FakeSyncServer {
     const row = this.rows.get(op.block_id);
     if (op.action === "create") {
       if (row) return this.fail(op, "exists");
-      const order = this.liveBlocks();
-      const after = op.position?.after ? order.find((b) => b.block_id === op.position?.after) : order.at(-1);
-      const before = op.position?.before ? order.find((b) => b.block_id === op.position?.before) : undefined;
       const block: BlockJson = {
         block_id: op.block_id,
         canvas_id: "c",
@@ -108,7 +105,7 @@ export class FakeSyncServer {
         type: op.type ?? "text",
         content: op.content ?? "",
         props: op.props ?? {},
-        y_order: yOrderBetween(after?.y_order ?? null, before?.y_order ?? null),
+        y_order: this.place(op.block_id, op.position),
         version: 1,
         created_at: "",
         created_by: null,
@@ -190,11 +187,10 @@ export class FakeSyncServer {
     }
     if (op.type !== undefined) next.type = op.type;
     if (op.parent_id !== undefined) next.parent_id = op.parent_id;
-    if (op.position) {
-      const order = this.liveBlocks().filter((b) => b.block_id !== op.block_id);
-      const i = order.findIndex((b) => b.block_id === op.position?.after);
-      next.y_order = yOrderBetween(order[i]?.y_order ?? null, order[i + 1]?.y_order ?? null);
-    }
+    if (op.position) next.y_order = this.place(op.block_id, op.position);
+    // The database deletes the live descendants first, each an applied op with our client_op_id.
+    if (op.action === "delete")
+      for (const child of this.descendants(op.block_id)) this.deleteChild(op, child);
     row.history.push({
       version: next.version,
       text_op: textOp,
@@ -204,6 +200,49 @@ export class FakeSyncServer {
     row.block = next;
     row.versions.push(next);
     return this.commit(op, row.deleted ? null : next, textOp, next.version);
+  }
+
+  /** y_order for `self` at `position` (after / before / both; none: at the end), as LEX-1 places it. */
+  private place(self: string, position: Op["position"]): string {
+    const order = this.liveBlocks().filter((b) => b.block_id !== self);
+    const at = (id: string | undefined) => (id ? order.findIndex((b) => b.block_id === id) : -1);
+    let lo: BlockJson | undefined;
+    let hi: BlockJson | undefined;
+    if (position?.after) {
+      const i = at(position.after);
+      lo = order[i];
+      hi = position.before ? order[at(position.before)] : order[i + 1];
+    } else if (position?.before) {
+      const j = at(position.before);
+      hi = order[j];
+      lo = j > 0 ? order[j - 1] : undefined;
+    } else lo = order.at(-1);
+    return yOrderBetween(lo?.y_order ?? null, hi?.y_order ?? null);
+  }
+
+  /** Live descendants, deepest first. */
+  private descendants(id: string): string[] {
+    const out: string[] = [];
+    const walk = (parent: string) => {
+      for (const r of this.rows.values())
+        if (!r.deleted && r.block.parent_id === parent) {
+          walk(r.block.block_id);
+          out.push(r.block.block_id);
+        }
+    };
+    walk(id);
+    return out;
+  }
+
+  private deleteChild(op: Op, id: string): void {
+    const row = this.rows.get(id);
+    if (!row) return;
+    row.deleted = true;
+    const next = { ...row.block, version: row.block.version + 1 };
+    row.history.push({ version: next.version, text_op: null, content_set: false, fields: [] });
+    row.block = next;
+    row.versions.push(next);
+    this.commit({ ...op, block_id: id }, null, null, next.version);
   }
 
   private commit(op: Op, block: BlockJson | null, textOp: TextOp | null, version = 1): OpResult {

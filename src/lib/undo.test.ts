@@ -1,0 +1,337 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+// The fake server and transports are the tests' own in-process simulation of the server.
+import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
+import { createMemoryPendingStore } from "./pendingStore";
+import { SyncEngine } from "./sync";
+import type { Op } from "./syncTypes";
+import { diffOp, UndoManager } from "./undo";
+
+let n = 0;
+const uuid = () => `00000000-0000-4000-9000-${String(++n).padStart(12, "0")}`;
+
+async function settle(ms = 100): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+}
+
+async function setup(groupMs = 1000) {
+  const server = new FakeSyncServer();
+  const ws = new FakeTransport(server, "websocket");
+  const rest = new FakeTransport(server, "rest");
+  const e = new SyncEngine({
+    canvasId: "c",
+    store: createMemoryPendingStore(),
+    ws,
+    rest,
+    randomUUID: uuid,
+    now: () => Date.now(),
+    batchWindowMs: 20,
+  });
+  await e.start();
+  await settle(0);
+  const u = new UndoManager(e, { groupMs, now: () => Date.now() });
+  /** Someone else's op, straight to the server (the engine hears it as an event). */
+  const other = (op: Omit<Op, "client_op_id">) => server.mutate([{ client_op_id: uuid(), ...op } as Op]);
+  const content = (id: string) => e.getSnapshot().byId.get(id)?.content;
+  const order = () => e.getSnapshot().blocks.map((b) => b.content);
+  /** The view has converged with the server. */
+  const converged = () => {
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    expect(e.getSnapshot().blocks).toEqual(server.liveBlocks());
+  };
+  return { server, ws, e, u, other, content, order, converged };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("undo / redo (UI-5)", () => {
+  it("UI-5 undo of a create deletes the block; redo re-creates it under a new id", async () => {
+    const { e, u, server, order, converged } = await setup();
+    expect(u.canUndo()).toBe(false);
+    const id = e.create({ type: "todo", content: "task", props: { checked: true } });
+    await settle();
+    expect(u.canUndo()).toBe(true);
+    expect(u.undo()).toBe(true);
+    expect(order()).toEqual([]);
+    await settle();
+    expect(server.rows.get(id)?.deleted).toBe(true);
+    expect(u.canRedo()).toBe(true);
+    expect(u.redo()).toBe(true);
+    await settle();
+    const [again] = e.getSnapshot().blocks;
+    expect(again).toMatchObject({ type: "todo", content: "task", props: { checked: true } });
+    expect(again?.block_id).not.toBe(id);
+    // The chain follows the new id: undo deletes the re-created block.
+    expect(u.undo()).toBe(true);
+    await settle();
+    expect(order()).toEqual([]);
+    expect(u.undo()).toBe(false);
+    converged();
+  });
+
+  it("UI-5 undo of a delete re-creates the block with its children, in place; redo deletes it again", async () => {
+    const { e, u, order, converged } = await setup();
+    const a = e.create({ type: "text", content: "A" });
+    const b = e.create({ type: "heading", content: "B", props: { level: 2 } });
+    e.create({ type: "todo", content: "B.1", parent_id: b });
+    e.create({ type: "text", content: "C" });
+    await settle();
+    e.delete(b);
+    expect(order()).toEqual(["A", "C"]);
+    await settle();
+    expect(order()).toEqual(["A", "C"]);
+    u.undo();
+    expect(order()).toEqual(["A", "B", "B.1", "C"]);
+    await settle();
+    converged();
+    const blocks = e.getSnapshot().blocks;
+    const newB = blocks[1];
+    expect(newB).toMatchObject({ type: "heading", props: { level: 2 } });
+    expect(newB?.block_id).not.toBe(b);
+    expect(blocks[2]?.parent_id).toBe(newB?.block_id);
+    u.redo();
+    await settle();
+    expect(order()).toEqual(["A", "C"]);
+    u.undo();
+    await settle();
+    expect(order()).toEqual(["A", "B", "B.1", "C"]);
+    // Older steps still resolve: undoing the creates removes the (re-created) blocks.
+    while (u.undo());
+    await settle();
+    expect(order()).toEqual([]);
+    converged();
+    expect(e.getSnapshot().byId.has(a)).toBe(false);
+  });
+
+  it("UI-5 undo of an update restores type, props (null for added keys) and parent", async () => {
+    const { e, u, server, converged } = await setup();
+    const p = e.create({ type: "text", content: "parent" });
+    const id = e.create({ type: "text", content: "x", props: { keep: 1, color: "red" } });
+    await settle();
+    e.update(id, { type: "todo", props: { color: "blue", checked: true } });
+    e.update(id, { parent_id: p });
+    await settle();
+    u.undo();
+    expect(e.getSnapshot().byId.get(id)?.parent_id).toBeNull();
+    u.undo();
+    await settle();
+    expect(server.rows.get(id)?.block).toMatchObject({
+      type: "text",
+      props: { keep: 1, color: "red" },
+      parent_id: null,
+    });
+    u.redo();
+    u.redo();
+    await settle();
+    expect(server.rows.get(id)?.block).toMatchObject({
+      type: "todo",
+      props: { keep: 1, color: "blue", checked: true },
+      parent_id: p,
+    });
+    converged();
+  });
+
+  it("UI-5 undo of a move puts the block back between its previous neighbours", async () => {
+    const { e, u, order, converged } = await setup();
+    const a = e.create({ type: "text", content: "A" });
+    e.create({ type: "text", content: "B" });
+    const c = e.create({ type: "text", content: "C" });
+    await settle();
+    e.move(a, { after: c });
+    await settle();
+    expect(order()).toEqual(["B", "C", "A"]);
+    u.undo();
+    expect(order()).toEqual(["A", "B", "C"]);
+    await settle();
+    u.redo();
+    await settle();
+    expect(order()).toEqual(["B", "C", "A"]);
+    converged();
+  });
+
+  it("UI-5 keystrokes on one block within groupMs are one undo step; a pause starts another", async () => {
+    const { e, u, content, converged } = await setup(1000);
+    const id = e.create({ type: "text", content: "" });
+    await settle();
+    e.editText(id, ["h"]);
+    await settle(200);
+    e.editText(id, [1, "i"]);
+    await settle(200);
+    e.editText(id, [2, "!"]);
+    await settle(1500);
+    e.editText(id, [3, " yo"]);
+    await settle();
+    expect(content(id)).toBe("hi! yo");
+    u.undo();
+    expect(content(id)).toBe("hi!");
+    u.undo();
+    expect(content(id)).toBe("");
+    await settle();
+    u.redo();
+    expect(content(id)).toBe("hi!");
+    u.redo();
+    expect(content(id)).toBe("hi! yo");
+    await settle();
+    converged();
+  });
+
+  it("UI-5 undo of a text edit after a remote edit keeps theirs", async () => {
+    const { e, u, other, content, server, converged } = await setup();
+    const id = e.create({ type: "text", content: "hello world" });
+    await settle();
+    e.editText(id, [5, ","]); // "hello, world"
+    await settle(1500);
+    e.editText(id, [12, "!"]); // "hello, world!"
+    await settle();
+    // Others type at both ends and in the middle after our edits.
+    const v = () => server.rows.get(id)?.block.version ?? 0;
+    other({ action: "update", block_id: id, base_version: v(), text_op: ["Oh, "] });
+    other({ action: "update", block_id: id, base_version: v(), text_op: [9, "!!"] });
+    other({ action: "update", block_id: id, base_version: v(), text_op: [19, " :)"] });
+    await settle();
+    expect(content(id)).toBe("Oh, hello!!, world! :)");
+    u.undo();
+    expect(content(id)).toBe("Oh, hello!!, world :)");
+    u.undo();
+    expect(content(id)).toBe("Oh, hello!! world :)");
+    await settle();
+    expect(server.rows.get(id)?.block.content).toBe("Oh, hello!! world :)");
+    // Redo after yet another remote edit still lands in the right place.
+    other({ action: "update", block_id: id, base_version: v(), text_op: ["> "] });
+    await settle();
+    u.redo();
+    u.redo();
+    expect(content(id)).toBe("> Oh, hello!!, world! :)");
+    await settle();
+    converged();
+  });
+
+  it("UI-5 undo of a text edit made while a remote edit is in flight keeps theirs (view-relative transform)", async () => {
+    const { e, u, ws, other, content, converged } = await setup();
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    ws.manual = true;
+    e.editText(id, [3, "X"]); // pending, not confirmed
+    // Against "abc", at the same place: for the view ("abcX") it lands after our X.
+    other({ action: "update", block_id: id, base_version: 1, text_op: [3, "Y"] });
+    ws.deliverOne();
+    expect(content(id)).toBe("abcXY");
+    ws.manual = false;
+    await settle();
+    for (const r of ws.requests) r();
+    await settle();
+    u.undo();
+    expect(content(id)).toBe("abcY");
+    await settle();
+    converged();
+  });
+
+  it("UI-5 undo of a content set is a text op that keeps others' later edits", async () => {
+    const { e, u, other, content, server, converged } = await setup();
+    const id = e.create({ type: "text", content: "draft one" });
+    await settle();
+    e.update(id, { content: "final one" });
+    await settle();
+    other({
+      action: "update",
+      block_id: id,
+      base_version: server.rows.get(id)?.block.version,
+      text_op: [9, "!"],
+    });
+    await settle();
+    u.undo();
+    expect(content(id)).toBe("draft one!");
+    await settle();
+    converged();
+    expect(diffOp("abc", "abc")).toBeNull();
+    expect(diffOp("a😀c", "a😀xc")).toEqual([2, "x"]);
+  });
+
+  it("UI-5 undo does not clobber a field someone else changed since", async () => {
+    const { e, u, other, server, converged } = await setup();
+    const id = e.create({ type: "text", content: "x", props: { a: 1, b: 1 } });
+    await settle();
+    e.update(id, { type: "todo", props: { a: 2, b: 2 } });
+    await settle();
+    other({
+      action: "update",
+      block_id: id,
+      base_version: server.rows.get(id)?.block.version,
+      type: "heading",
+      props: { b: 3 },
+    });
+    await settle();
+    u.undo();
+    await settle();
+    // Only what still holds our value goes back.
+    expect(server.rows.get(id)?.block).toMatchObject({ type: "heading", props: { a: 1, b: 3 } });
+    converged();
+  });
+
+  it("UI-5 a new own op clears redo; undo ops are not recorded as user ops but land on the redo stack", async () => {
+    const { e, u, content } = await setup();
+    const id = e.create({ type: "text", content: "" });
+    await settle();
+    e.editText(id, ["a"]);
+    await settle(1500);
+    const changes = vi.fn();
+    u.subscribe(changes);
+    u.undo();
+    expect(changes).toHaveBeenCalled();
+    expect(u.canRedo()).toBe(true);
+    // Only the create is left to undo: the undo's own text op was not recorded.
+    expect(u.undo()).toBe(true);
+    expect(u.canUndo()).toBe(false);
+    expect(u.redo()).toBe(true);
+    expect(u.canRedo()).toBe(true);
+    const again = e.getSnapshot().blocks[0]?.block_id ?? "";
+    e.editText(again, ["b"]);
+    expect(u.canRedo()).toBe(false);
+    expect(u.redo()).toBe(false);
+    expect(content(again)).toBe("b");
+    u.stop();
+    e.editText(again, [1, "c"]);
+    expect(u.undo()).toBe(false); // stopped: the manager is disposed
+    expect(u.canUndo()).toBe(false);
+    expect(content(again)).toBe("bc");
+  });
+
+  it("UI-5 a remote content replace drops that block's text steps; other steps stay", async () => {
+    const { e, u, other, content, server } = await setup();
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    e.editText(id, [3, "d"]);
+    await settle();
+    other({
+      action: "update",
+      block_id: id,
+      base_version: server.rows.get(id)?.block.version,
+      content: "replaced",
+    });
+    await settle();
+    u.undo(); // the text step is gone: this undoes the create
+    expect(content(id)).toBeUndefined();
+    expect(u.canUndo()).toBe(false);
+  });
+
+  it("UI-5 undo and redo go through the engine queue (sent, confirmed, survive as pending)", async () => {
+    const { e, u, ws, server } = await setup();
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    e.update(id, { type: "quote" });
+    await settle();
+    ws.down = true;
+    ws.drop();
+    u.undo();
+    expect(e.getSnapshot().pendingCount).toBe(1);
+    expect(server.rows.get(id)?.block.type).toBe("quote");
+    ws.down = false;
+    await settle(5000);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    expect(server.rows.get(id)?.block.type).toBe("text");
+  });
+});
