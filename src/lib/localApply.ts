@@ -66,3 +66,38 @@ export function applyPending(blocks: Map<string, BlockJson>, p: PendingOp, canva
   if (op.position !== undefined && p.yOrder !== undefined) next.y_order = p.yOrder;
   blocks.set(op.block_id, next);
 }
+
+/** ot-text-unicode 4 has these at runtime, but its type declarations leave them out. */
+const textExtras = textType as unknown as {
+  invertWithDoc(op: TextOp, doc: string): TextOp;
+  stripInvertible(op: TextOp): TextOp;
+  isNoop(op: TextOp): boolean;
+};
+
+/** The op that undoes `op` applied to `doc` (deletes as counts, not the deleted text). Throws if it does not fit. */
+export function invertTextOp(op: TextOp, doc: string): TextOp {
+  return textExtras.stripInvertible(textExtras.invertWithDoc(op, doc));
+}
+
+export function isNoopTextOp(op: TextOp): boolean {
+  return textExtras.isNoop(op);
+}
+
+/** A text op turning `from` into `to` (common prefix and suffix kept), in code points; null if equal. */
+export function diffOp(from: string, to: string): TextOp | null {
+  if (from === to) return null;
+  const a = Array.from(from);
+  const b = Array.from(to);
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end])
+    end++;
+  const removed = a.length - start - end;
+  const inserted = b.slice(start, b.length - end).join("");
+  const op: TextOp = [];
+  if (start > 0) op.push(start);
+  if (removed > 0) op.push({ d: removed });
+  if (inserted) op.push(inserted);
+  return textType.normalize(op);
+}

@@ -704,4 +704,26 @@ describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, 
     expect(vi.getTimerCount()).toBe(0);
     e.stop();
   });
+
+  it("UI-3 text ops pending behind a conflicted-and-dropped op are rebased, not shown or sent misplaced", async () => {
+    const { server, ws, e } = await started();
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    ws.manual = true;
+    // "# " shortcut style: type and content at once, then typing goes on in the new text.
+    e.update(id, { type: "heading", content: "Title" });
+    e.editText(id, [5, "!"]);
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("Title!");
+    server.mutate([{ client_op_id: uuid(), action: "update", block_id: id, base_version: 1, type: "todo" }]);
+    ws.manual = false;
+    await vi.advanceTimersByTimeAsync(100);
+    for (const r of ws.requests) r();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(e.getSnapshot().conflicts.map((c) => c.fields.map((f) => f.field))).toEqual([["type"]]);
+    expect(ws.sent.flat().at(-1)?.text_op).toEqual([3, "!"]);
+    expect(server.rows.get(id)?.block.content).toBe("abc!");
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("abc!");
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
 });

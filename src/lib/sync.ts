@@ -1,5 +1,5 @@
 import { type as textType } from "ot-text-unicode";
-import { applyPending, byDocumentOrder } from "./localApply";
+import { applyPending, byDocumentOrder, diffOp, invertTextOp } from "./localApply";
 import { canComposeKeystroke, rebaseOverEvent, selectBatch } from "./pendingQueue";
 import type { PendingOp } from "./pendingStore";
 import { SyncConnection } from "./syncConnection";
@@ -321,7 +321,7 @@ export class SyncEngine {
       if (error instanceof TransientError) {
         this.later(() => this.pump(), this.backoff(this.sendAttempt++));
       } else {
-        this.pending = this.pending.filter((p) => !batch.includes(p));
+        for (const p of batch) this.reject(p);
         for (const p of batch) this.o.onError?.(error, p.op);
         this.queueChanged();
       }
@@ -342,7 +342,7 @@ export class SyncEngine {
         }
       } else {
         if (r.status === "conflict") this.addConflict(r, p);
-        this.drop(p);
+        this.reject(p);
         if (r.status === "conflict") this.o.onConflict?.(r, p.op);
         else this.o.onError?.(r.error ?? r, p.op);
       }
@@ -380,6 +380,39 @@ export class SyncEngine {
 
   private drop(p: PendingOp): void {
     this.pending = this.pending.filter((x) => x !== p);
+  }
+
+  /**
+   * Drops an op the server refused. Later unsent text ops on its block were typed on a view that
+   * had its change: they are transformed past the inverse of that change, so they still mean the
+   * same place without it (otherwise they would show, and be sent, misplaced).
+   */
+  private reject(p: PendingOp): void {
+    const id = p.op.block_id;
+    const one = new Map<string, BlockJson>();
+    const c = this.confirmed.get(id);
+    if (c) one.set(id, c);
+    let undo: TextOp | null = null;
+    for (const q of this.pending) {
+      if (q.op.block_id !== id) continue;
+      if (q === p) {
+        const before = one.get(id)?.content;
+        applyPending(one, q, this.o.canvasId);
+        const after = one.get(id)?.content;
+        if (before !== undefined && after !== undefined && before !== after)
+          undo = invertText(q.op.text_op as TextOp | undefined, before, after);
+        continue;
+      }
+      if (!undo) continue;
+      if (q.op.content !== undefined) break; // replaced wholesale: later ops no longer depend on it
+      const mine = q.op.text_op as TextOp | undefined;
+      if (mine === undefined || q.wire) continue;
+      // "right": text typed at the edge of the dropped change lands after what comes back (typing
+      // usually continues at the end of a replaced text).
+      q.op.text_op = textType.transform(mine, undo, "right") as Op["text_op"];
+      undo = textType.transform(undo, mine, "left");
+    }
+    this.drop(p);
   }
 
   // ---- conflicts, presence, listeners (UI-4, UI-5) ---------------------------------------
@@ -677,4 +710,17 @@ function textMine(f: ConflictField, op: Op, view: BlockJson | undefined): string
     }
   }
   return view?.content ?? "";
+}
+
+/** The text op taking `after` back to `before`: the inverse of `op` when it was a text op, else a diff. */
+function invertText(op: TextOp | undefined, before: string, after: string): TextOp | null {
+  if (op !== undefined) {
+    try {
+      const inverse = invertTextOp(op, before);
+      if (textType.apply(after, inverse) === before) return inverse;
+    } catch {
+      // not invertible against this text: fall back to the diff
+    }
+  }
+  return diffOp(after, before);
 }

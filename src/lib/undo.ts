@@ -1,4 +1,5 @@
 import { type as textType } from "ot-text-unicode";
+import { diffOp, invertTextOp, isNoopTextOp } from "./localApply";
 import type { RemoteOpInfo, SyncEngine, UpdateFields } from "./sync";
 import type { BlockJson, Op, OpEvent, TextOp } from "./syncTypes";
 
@@ -22,19 +23,9 @@ import type { BlockJson, Op, OpEvent, TextOp } from "./syncTypes";
  * someone else's later change is never clobbered by an undo.
  */
 
+export { diffOp };
+
 type BlockType = BlockJson["type"];
-
-/** ot-text-unicode 4 has these at runtime, but its type declarations leave them out. */
-const textExtras = textType as unknown as {
-  invertWithDoc(op: TextOp, doc: string): TextOp;
-  stripInvertible(op: TextOp): TextOp;
-  isNoop(op: TextOp): boolean;
-};
-
-/** The op that undoes `op` applied to `doc` (plain deletes: counts, not the deleted text). */
-function invertOn(op: TextOp, doc: string): TextOp {
-  return textExtras.stripInvertible(textExtras.invertWithDoc(op, doc));
-}
 
 interface Fields {
   type?: BlockType;
@@ -167,7 +158,7 @@ export class UndoManager {
     const parts: Part[] = [];
     if (op.text_op !== undefined) {
       try {
-        const inv = invertOn(op.text_op as TextOp, before.content);
+        const inv = invertTextOp(op.text_op as TextOp, before.content);
         parts.push({ kind: "text", id, op: inv });
       } catch {
         // The keystroke did not fit the text it was made on: nothing sensible to revert.
@@ -240,10 +231,10 @@ export class UndoManager {
     if (!b) return null;
     switch (part.kind) {
       case "text": {
-        if (textExtras.isNoop(part.op)) return null;
+        if (isNoopTextOp(part.op)) return null;
         let back: TextOp;
         try {
-          back = invertOn(part.op, b.content);
+          back = invertTextOp(part.op, b.content);
         } catch {
           return null; // no longer fits (should not happen: the chain is kept transformed)
         }
@@ -447,25 +438,6 @@ export class UndoManager {
   private changed(): void {
     for (const l of this.listeners) l();
   }
-}
-
-/** A text op turning `from` into `to` (common prefix and suffix kept), in code points; null if equal. */
-export function diffOp(from: string, to: string): TextOp | null {
-  if (from === to) return null;
-  const a = Array.from(from);
-  const b = Array.from(to);
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let end = 0;
-  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end])
-    end++;
-  const removed = a.length - start - end;
-  const inserted = b.slice(start, b.length - end).join("");
-  const op: TextOp = [];
-  if (start > 0) op.push(start);
-  if (removed > 0) op.push({ d: removed });
-  if (inserted) op.push(inserted);
-  return textType.normalize(op);
 }
 
 function same(a: unknown, b: unknown): boolean {
