@@ -31,7 +31,11 @@
  *   container itself and finds the block with `closest('[data-block-id]')`. Cursor coordinates
  *   are px from the top-left of that `[data-block-id]` element, so every client must put
  *   `data-block-id` on the same element (the block's `listitem`, docs/UI.md).
- * - The container must be `position: relative` (the overlay is absolutely positioned in it).
+ * - The container must be `position: relative` (the overlay is absolutely positioned in it). It
+ *   may be the scroll container itself or, when the window scrolls (useWindowVirtualizer), any box
+ *   around the blocks list: positions are re-read on every scroll, resize and DOM change.
+ * - While polling (no presence events over H4), the online list is reloaded from A8 every 20 s;
+ *   a polling client shows who is online but not their cursors or typing.
  * - `usePresence` owns the tracker: started on mount, stopped on unmount (clears our cursor for
  *   the others). It loads who is online from A8 (`GET /api/v1/canvas/{id}/permissions`).
  * - The engine needs `sendPresence(input)` and `onPresence(listener)` (src/lib/sync.ts has both).
