@@ -56,7 +56,9 @@ export function applyPending(blocks: Map<string, BlockJson>, p: PendingOp, canva
     for (const [k, v] of Object.entries(op.props)) if (v === null) delete props[k];
     next.props = props;
   }
-  if (op.text_op !== undefined) {
+  // A stale text op was typed on text that has since been replaced: it cannot be placed in the new
+  // text, so it is not shown; the server's conflict (UI-4) brings it back as "mine".
+  if (op.text_op !== undefined && !p.stale) {
     try {
       next.content = textType.apply(next.content, op.text_op as TextOp);
     } catch {

@@ -6,7 +6,10 @@ export const MAX_OPS_PER_REQUEST = 50;
 
 const TEXT_ONLY_KEYS = new Set(["client_op_id", "action", "block_id", "base_version", "text_op"]);
 
-/** A keystroke may join `last` when it is an unsent text-only edit of the same block, still in its window. */
+/**
+ * A keystroke may join `last` when it is an unsent text-only edit of the same block, still in its
+ * window, and not stale (typed on text replaced since: a new keystroke is typed on the new text).
+ */
 export function canComposeKeystroke(
   last: PendingOp,
   blockId: string,
@@ -15,6 +18,7 @@ export function canComposeKeystroke(
 ): boolean {
   return (
     !last.wire &&
+    !last.stale &&
     last.op.action === "update" &&
     last.op.block_id === blockId &&
     last.op.text_op !== undefined &&

@@ -726,4 +726,36 @@ describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, 
     expect(e.getSnapshot().pendingCount).toBe(0);
     e.stop();
   });
+
+  it("UI-4 keystroke batches stale under one foreign replace become one conflict item; mine has them all", async () => {
+    const conflicts: OpResult[] = [];
+    const { server, ws, e } = await started({ onConflict: (r) => conflicts.push(r), batchWindowMs: 50 });
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    ws.manual = true;
+    e.editText(id, [3, "!"]);
+    await vi.advanceTimersByTimeAsync(60); // sent (held)
+    e.editText(id, [4, "?"]);
+    await vi.advanceTimersByTimeAsync(60);
+    e.editText(id, [5, "#"]); // three batches, one in flight
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("abc!?#");
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, content: "new" },
+    ]);
+    ws.deliverOne();
+    // The unsent batches were typed on replaced text: not shown any more.
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("new!");
+    e.editText(id, [">"]); // typed on what is shown now: not stale, not folded
+    ws.manual = false;
+    for (const r of ws.requests) r();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(conflicts).toHaveLength(1);
+    const items = e.getSnapshot().conflicts;
+    expect(items).toHaveLength(1);
+    expect(items[0]?.fields).toEqual([{ field: "content", base: "abc", theirs: "new", mine: "abc!?#" }]);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    expect(server.rows.get(id)?.block.content).toBe(">new");
+    expect(e.getSnapshot().byId.get(id)?.content).toBe(">new");
+    e.stop();
+  });
 });

@@ -341,7 +341,13 @@ export class SyncEngine {
           acked = true;
         }
       } else {
-        if (r.status === "conflict") this.addConflict(r, p);
+        if (r.status === "conflict") {
+          // Keystroke batches queued behind it, stale under the same replace, would conflict one
+          // by one: they join this item (its `mine` has them all) and leave the queue with it.
+          const followers = this.staleFollowers(p);
+          this.addConflict(r, p, followers);
+          for (const q of [...followers].reverse()) this.reject(q);
+        }
         this.reject(p);
         if (r.status === "conflict") this.o.onConflict?.(r, p.op);
         else this.o.onError?.(r.error ?? r, p.op);
@@ -357,13 +363,23 @@ export class SyncEngine {
   }
 
   /** UI-4: records the conflict for the panel, with `mine` as the user saw it. */
-  private addConflict(r: OpResult, p: PendingOp): void {
+  private addConflict(r: OpResult, p: PendingOp, followers: readonly PendingOp[]): void {
     const op = p.wire ?? p.op;
-    // The view still has the rejected op applied: that is "mine" as the user saw it.
+    // The view still has the rejected ops applied: that is "mine" as the user saw it.
     const view = this.viewOf(p.op.block_id) ?? this.lastSeen.get(p.op.block_id);
-    const fields = (r.conflict?.fields ?? []).map((f) =>
-      f.field === "content" && typeof f.mine !== "string" ? { ...f, mine: textMine(f, op, view) } : f,
-    );
+    const fields = (r.conflict?.fields ?? []).map((f) => {
+      if (f.field !== "content") return f;
+      let mine = typeof f.mine === "string" ? f.mine : textMine(f, op);
+      for (const q of followers) {
+        if (mine === null) break;
+        try {
+          mine = textType.apply(mine, q.op.text_op as TextOp);
+        } catch {
+          mine = null;
+        }
+      }
+      return { ...f, mine: mine ?? view?.content ?? "" };
+    });
     this.conflicts = [
       ...this.conflicts,
       {
@@ -376,6 +392,18 @@ export class SyncEngine {
         ...(view ? { block: view } : {}),
       },
     ];
+  }
+
+  /** Unsent stale text ops right behind `p` on its block (typed before the same foreign replace). */
+  private staleFollowers(p: PendingOp): PendingOp[] {
+    if (p.op.text_op === undefined) return [];
+    const out: PendingOp[] = [];
+    for (const q of this.pending.slice(this.pending.indexOf(p) + 1)) {
+      if (q.op.block_id !== p.op.block_id) continue;
+      if (!q.stale || q.wire || q.op.text_op === undefined || q.op.content !== undefined) break;
+      out.push(q);
+    }
+    return out;
   }
 
   private drop(p: PendingOp): void {
@@ -700,16 +728,14 @@ export class SyncEngine {
   }
 }
 
-/** A text edit's "mine" as a string: its op applied to the base content, else what the view showed. */
-function textMine(f: ConflictField, op: Op, view: BlockJson | undefined): string {
-  if (typeof f.base === "string" && op.text_op !== undefined) {
-    try {
-      return textType.apply(f.base, op.text_op as TextOp);
-    } catch {
-      // The op does not fit the base the server reported: fall back to the view.
-    }
+/** A text edit's "mine" as a string: its op applied to the base content the server reported. */
+function textMine(f: ConflictField, op: Op): string | null {
+  if (typeof f.base !== "string" || op.text_op === undefined) return null;
+  try {
+    return textType.apply(f.base, op.text_op as TextOp);
+  } catch {
+    return null; // the op does not fit that base: the caller falls back to the view
   }
-  return view?.content ?? "";
 }
 
 /** The text op taking `after` back to `before`: the inverse of `op` when it was a text op, else a diff. */
