@@ -4,7 +4,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { createLocalStoragePendingStore } from "./pendingStore";
 import { SyncEngine, type SyncEngineOptions, type SyncState } from "./sync";
 import { createRestTransport, createWsTransport, type SocketLike } from "./syncTransport";
-import type { BlockJson } from "./syncTypes";
+import { type BlockJson, type SyncTransport, TransientError } from "./syncTypes";
 
 /** What A1 told us about the canvas's stream. */
 export interface RealtimeInfo {
@@ -79,6 +79,65 @@ function tokenSocketClass(getToken: () => Promise<string>) {
   };
 }
 
+/** RT-6 allows 10 messages per second per socket; stay under it with room for the subscribe. */
+const SOCKET_MESSAGES_PER_SECOND = 8;
+/** A mutation the server never answers (its rate-limit error carries no id) is retried after this. */
+const MUTATION_TIMEOUT_MS = 10_000;
+
+/**
+ * Paces the socket's mutations and presence under RT-6's per-socket limit, and turns a mutation
+ * left unanswered into a TransientError: past the limit the server answers `{"id":null,…429}`,
+ * which no pending call can match, so without the timeout the engine would wait forever with its
+ * batch in flight. A retried batch is byte-identical, so the server de-duplicates it (MUT-3).
+ */
+export function pacedSocketTransport(
+  inner: SyncTransport,
+  perSecond = SOCKET_MESSAGES_PER_SECOND,
+  timeoutMs = MUTATION_TIMEOUT_MS,
+): SyncTransport {
+  const sent: number[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  const slot = (): Promise<void> => {
+    const next = chain.then(async () => {
+      for (;;) {
+        const now = Date.now();
+        while (sent.length > 0 && now - (sent[0] as number) >= 1000) sent.shift();
+        if (sent.length < perSecond) {
+          sent.push(now);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 1000 - (now - (sent[0] as number)) + 5));
+      }
+    });
+    chain = next;
+    return next;
+  };
+  return {
+    kind: inner.kind,
+    snapshot: (since) => inner.snapshot(since),
+    subscribe: (since, handlers) => inner.subscribe(since, handlers),
+    async mutate(ops) {
+      await slot();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new TransientError("no answer from the socket", "rate_limited")),
+          timeoutMs,
+        );
+      });
+      try {
+        return await Promise.race([inner.mutate(ops), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async presence(input) {
+      await slot();
+      return inner.presence(input);
+    },
+  };
+}
+
 interface Entry {
   engine: SyncEngine;
   refs: number;
@@ -113,11 +172,13 @@ function acquire(args: UseSyncEngineArgs, handlers: Handlers): SyncEngine {
   const ws =
     typeof WebSocket === "undefined"
       ? undefined
-      : createWsTransport({
-          url: args.realtime.ws_url,
-          WebSocket: tokenSocketClass(getToken),
-          snapshot: (since) => rest.snapshot(since),
-        });
+      : pacedSocketTransport(
+          createWsTransport({
+            url: args.realtime.ws_url,
+            WebSocket: tokenSocketClass(getToken),
+            snapshot: (since) => rest.snapshot(since),
+          }),
+        );
   const engine = new SyncEngine({
     canvasId: args.canvasId,
     store: createLocalStoragePendingStore(args.canvasId),

@@ -114,9 +114,15 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
     return true;
   }
 
+  /**
+   * A structural text change (split, merge): flushed first so the engine does not compose it with
+   * the keystrokes before it, which could cancel out into an empty (invalid) text_op.
+   */
   function editTo(id: string, before: string, after: string): void {
     const op = textOpFromDiff(before, after);
-    if (op) get().engine.editText(id, op);
+    if (!op) return;
+    get().engine.flush();
+    get().engine.editText(id, op);
   }
 
   function setType(id: string, type: BlockJson["type"]): void {
@@ -331,15 +337,20 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
       if (b.type === "text") {
         const sc = markdownShortcut(before, after);
         if (sc) {
-          const { engine } = get();
-          editTo(id, before, sc.content);
-          engine.update(id, { type: sc.type, ...(sc.props ? { props: { ...b.props, ...sc.props } } : {}) });
+          // One op: type and the text without its trigger (a text op here could cancel out the
+          // trigger's own keystrokes into an empty op).
+          get().engine.update(id, {
+            type: sc.type,
+            content: sc.content,
+            ...(sc.props ? { props: { ...b.props, ...sc.props } } : {}),
+          });
           if (sc.type === "divider") createAfter(id, "text", "");
           else focusBlock(id, "start");
           return sc.content;
         }
       }
-      editTo(id, before, after);
+      const op = textOpFromDiff(before, after);
+      if (op) get().engine.editText(id, op);
       return after;
     },
 
