@@ -60,6 +60,8 @@ export async function createCanvas(page: Page, title: string): Promise<string> {
   await expect(page).toHaveURL(/\/canvas\/[^/?#]+/, { timeout: 15_000 });
   const id = new URL(page.url()).pathname.match(/\/canvas\/([^/?#]+)/)?.[1];
   expect(id, `canvas URL ${page.url()}`).toBeTruthy();
+  // Like a person, look at the new canvas before going anywhere (the list's A4 budget is 2/s).
+  await expect(page.getByRole("list", { name: "Blocks" })).toBeAttached({ timeout: 20_000 });
   return decodeURIComponent(id as string);
 }
 
