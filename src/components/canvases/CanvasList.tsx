@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { type FormEvent, useEffect, useId, useRef, useState, useSyncExternalStore } from "react";
 import { trpc } from "@/lib/api";
 import { apiErrorMessage } from "./apiError";
 import { CanvasItem } from "./CanvasItem";
@@ -27,6 +27,7 @@ export function CanvasList({ userId }: { userId: string }) {
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const createInput = useRef<HTMLInputElement>(null);
   const listHeadingId = useId();
+  const hydrated = useHydrated();
 
   const [title, setTitle] = useState("");
   const [createError, setCreateError] = useState<string | null>(null);
@@ -74,11 +75,16 @@ export function CanvasList({ userId }: { userId: string }) {
           value={title}
           maxLength={200}
           autoComplete="off"
-          onChange={(e) => setTitle(e.target.value)}
+          onChange={(e) => {
+            setTitle(e.target.value);
+            setCreateError(null);
+          }}
+          // Text typed before React takes over the server-rendered form would be lost.
+          disabled={!hydrated}
           aria-invalid={createError ? true : undefined}
           aria-describedby={createError ? "new-canvas-error" : undefined}
         />
-        <button type="submit" className="button" disabled={create.isPending}>
+        <button type="submit" className="button" disabled={!hydrated || create.isPending}>
           {create.isPending ? "Creating…" : "Create canvas"}
         </button>
       </form>
@@ -141,4 +147,14 @@ function useNow(intervalMs: number): number {
     return () => clearInterval(timer);
   }, [intervalMs]);
   return now;
+}
+
+const noSubscribe = () => () => {};
+/** False in the server render and while hydrating, true once this component runs in the browser. */
+function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noSubscribe,
+    () => true,
+    () => false,
+  );
 }

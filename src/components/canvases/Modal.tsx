@@ -19,7 +19,11 @@ export function Modal({ title, onClose, children }: { title: string; onClose(): 
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
     // Escape (and form method=dialog) close the dialog natively; the owner unmounts it then.
-    const handleClose = () => onCloseRef.current();
+    // `close` is dispatched later: one from a cleanup that was followed by a re-open (React's
+    // development double effects) finds the dialog open again and means nothing.
+    const handleClose = () => {
+      if (!dialog.open) onCloseRef.current();
+    };
     dialog.addEventListener("close", handleClose);
     return () => {
       dialog.removeEventListener("close", handleClose);

@@ -51,6 +51,18 @@ describe("apiErrorMessage", () => {
     );
   });
 
+  it("says how long to wait when the API tells", () => {
+    const limited = (retry_after_s: number) =>
+      apiErrorMessage({
+        message: "x",
+        data: { httpStatus: 429, problem: { code: "rate_limited", retry_after_s } },
+      });
+    expect(limited(1)).toBe("Too many requests. Try again in 1 second.");
+    expect(limited(9.2)).toBe("Too many requests. Try again in 10 seconds.");
+    expect(limited(61)).toBe("Too many requests. Try again in 2 minutes.");
+    expect(limited(86_400)).toBe("Too many requests. Try again in 24 hours.");
+  });
+
   it("says the server could not be reached when there is no API answer", () => {
     expect(apiErrorMessage(new TypeError("Failed to fetch"))).toBe(
       "Could not reach the server. Check your connection and try again.",

@@ -6,6 +6,7 @@
 
 interface ProblemShape {
   code?: string;
+  retry_after_s?: number;
   errors?: { path?: string; message?: string }[];
 }
 
@@ -43,9 +44,20 @@ export function apiErrorMessage(error: unknown): string {
     }
     return "That input is not valid.";
   }
+  if (problem?.code === "rate_limited" && typeof problem.retry_after_s === "number") {
+    return `Too many requests. Try again in ${waitFor(problem.retry_after_s)}.`;
+  }
   const byCode = problem?.code ? CODE_SENTENCES[problem.code] : undefined;
   if (byCode) return byCode;
   // Domain errors (user_not_found, last_owner, …) come with a sentence written for people.
   if (e.message && /^[A-Z].*[.!]$/.test(e.message.trim())) return e.message.trim();
   return "Something went wrong. Try again.";
+}
+
+/** "12 seconds", "5 minutes", "24 hours": rounded up, so waiting that long is enough. */
+function waitFor(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  const [n, unit] =
+    s < 60 ? [s, "second"] : s < 3600 ? [Math.ceil(s / 60), "minute"] : [Math.ceil(s / 3600), "hour"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
 }
