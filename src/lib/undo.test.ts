@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 // The fake server and transports are the tests' own in-process simulation of the server.
 import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
@@ -333,5 +334,95 @@ describe("undo / redo (UI-5)", () => {
     await settle(5000);
     expect(e.getSnapshot().pendingCount).toBe(0);
     expect(server.rows.get(id)?.block.type).toBe("text");
+  });
+
+  it("UI-5 undoing every own text edit removes exactly ours and keeps all of theirs (random interleavings)", async () => {
+    const at = fc.double({ min: 0, max: 1, noNaN: true });
+    const cmd = fc.oneof(
+      fc.record({ k: fc.constantFrom("ins", "del", "theirs"), at, ch: fc.constantFrom("a", "b", "c") }),
+      fc.record({
+        k: fc.constantFrom("release", "deliver", "tick", "undo", "redo"),
+        at: fc.constant(0),
+        ch: fc.constant(""),
+      }),
+    );
+    const initial = "0123456789";
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmd, { minLength: 5, maxLength: 60 }), async (cmds) => {
+        const server = new FakeSyncServer();
+        const id = uuid();
+        server.mutate([
+          { client_op_id: uuid(), action: "create", block_id: id, type: "text", content: initial },
+        ]);
+        const ws = new FakeTransport(server, "websocket");
+        ws.manual = true;
+        const e = new SyncEngine({
+          canvasId: "c",
+          store: createMemoryPendingStore(),
+          ws,
+          rest: new FakeTransport(server, "rest"),
+          randomUUID: uuid,
+          now: () => Date.now(),
+          batchWindowMs: 30,
+        });
+        await e.start();
+        await settle(0);
+        const u = new UndoManager(e, { groupMs: 50, now: () => Date.now() });
+        const theirs: string[] = [];
+        let next = 0;
+        const drain = async () => {
+          for (let i = 0; i < 200; i++) {
+            let busy = false;
+            while (ws.requests.length > 0) {
+              ws.requests.shift()?.();
+              busy = true;
+            }
+            await settle(0);
+            while (ws.deliverOne()) {
+              busy = true;
+              await settle(0);
+            }
+            await settle(40);
+            if (!busy && e.getSnapshot().pendingCount === 0 && ws.requests.length === 0) return;
+          }
+        };
+        for (const { k, at, ch } of cmds) {
+          const text = e.getSnapshot().byId.get(id)?.content ?? "";
+          const pos = Math.floor(at * (text.length + 1));
+          if (k === "ins") e.editText(id, pos > 0 ? [pos, ch] : [ch]);
+          else if (k === "del" && pos < text.length) e.editText(id, pos > 0 ? [pos, { d: 1 }] : [{ d: 1 }]);
+          else if (k === "theirs") {
+            // Someone else inserts a capital letter against the server's current text.
+            const row = server.rows.get(id)?.block;
+            const letter = String.fromCharCode(65 + (next++ % 26));
+            const p = Math.floor(at * ((row?.content.length ?? 0) + 1));
+            theirs.push(letter);
+            server.mutate([
+              {
+                client_op_id: uuid(),
+                action: "update",
+                block_id: id,
+                base_version: row?.version,
+                text_op: p > 0 ? [p, letter] : [letter],
+              },
+            ]);
+          } else if (k === "release") ws.requests.shift()?.();
+          else if (k === "deliver") ws.deliverOne();
+          else if (k === "tick") await settle(40);
+          else if (k === "undo") u.undo();
+          else if (k === "redo") u.redo();
+          await settle(0);
+        }
+        await drain();
+        while (u.undo()) await drain();
+        await drain();
+        const final = server.rows.get(id)?.block.content ?? "";
+        expect(e.getSnapshot().byId.get(id)?.content).toBe(final);
+        expect(final.replace(/[A-Z]/g, "")).toBe(initial);
+        expect([...final.replace(/[^A-Z]/g, "")].sort()).toEqual([...theirs].sort());
+        e.stop();
+      }),
+      { numRuns: 150 },
+    );
   });
 });
