@@ -3,6 +3,7 @@
 import { defaultRangeExtractor, type Range, useWindowVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
 import { useLayoutEffect, useMemo, useRef, useState } from "react";
+import { ConflictPanel } from "@/components/conflict";
 import { PresenceBar, RemoteCursors, TypingIndicator, usePresence } from "@/components/presence";
 import { buildTree } from "@/lib/blockTree";
 import type { SyncEngine, SyncState } from "@/lib/sync";
@@ -106,6 +107,7 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
   });
 
   const items = virtualizer.getVirtualItems();
+  const conflict = state.conflicts[0];
   const addBlock = () => actions.addBlock();
 
   return (
@@ -158,6 +160,14 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
             Dismiss
           </button>
         </p>
+      ) : null}
+      {conflict ? (
+        <ConflictPanel
+          key={conflict.id}
+          conflict={conflict}
+          onAcceptTheirs={() => engine.resolveConflict(conflict.id, "theirs")}
+          onKeepMine={() => engine.resolveConflict(conflict.id, "mine")}
+        />
       ) : null}
       <TypingIndicator tracker={tracker} />
       <div ref={surfaceRef} className={styles.surface}>
