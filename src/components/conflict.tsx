@@ -1,31 +1,12 @@
 "use client";
 
 import { type KeyboardEvent, type ReactNode, useEffect, useId, useMemo, useRef } from "react";
-import {
-  type ConflictFieldValues,
-  conflictFields,
-  type DiffPart,
-  type FieldDiff,
-  fieldDiff,
-} from "@/lib/conflictDiff";
+import { conflictFields, type DiffPart, type FieldDiff, fieldDiff } from "@/lib/conflictDiff";
+import type { ConflictItem } from "@/lib/sync";
 import styles from "./conflict.module.css";
 
-/**
- * The shape of a conflict the editor hands over (src/lib/sync.ts ConflictItem), declared
- * structurally so the panel depends on nothing but what it reads.
- */
-export interface ConflictItemLike {
-  id: string;
-  blockId: string;
-  reason: "stale_fields" | "deleted";
-  fields: ConflictFieldValues[];
-  /** The op that conflicted: its fields stand in for "mine" when the API reports none (deleted). */
-  op?: object;
-  result?: unknown;
-}
-
 export interface ConflictPanelProps {
-  conflict: ConflictItemLike;
+  conflict: ConflictItem;
   onAcceptTheirs(): void;
   onKeepMine(): void;
   /** While the choice is being applied: both buttons are disabled. */
@@ -54,9 +35,10 @@ export function ConflictPanel({ conflict, onAcceptTheirs, onKeepMine, busy = fal
       conflictFields({
         reason: conflict.reason,
         fields: conflict.fields,
-        op: conflict.op as Partial<Record<ConflictFieldValues["field"], unknown>> | undefined,
+        op: conflict.op,
+        block: conflict.block,
       }).map(fieldDiff),
-    [conflict.reason, conflict.fields, conflict.op],
+    [conflict.reason, conflict.fields, conflict.op, conflict.block],
   );
 
   // Focus "Accept theirs" when a conflict opens; give focus back to the editor when it closes.

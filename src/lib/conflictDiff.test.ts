@@ -226,4 +226,19 @@ describe("conflictFields", () => {
     ]);
     expect(conflictFields({ reason: "deleted", fields: [] })).toEqual([]);
   });
+
+  it("for a deleted block, prefers the block as this client saw it (what Keep mine re-creates)", () => {
+    const out = conflictFields({
+      reason: "deleted",
+      fields: [],
+      // A typing op carries a text_op, not the content: the block has the text.
+      op: { position: { after: "x" } },
+      block: { content: "all my text", type: "todo", props: { checked: false } },
+    });
+    expect(out).toEqual([
+      { field: "content", base: undefined, theirs: null, mine: "all my text" },
+      { field: "type", base: undefined, theirs: null, mine: "todo" },
+      { field: "props", base: undefined, theirs: null, mine: { checked: false } },
+    ]);
+  });
 });

@@ -173,22 +173,29 @@ function jsonOrEmpty(v: unknown): string {
 }
 
 const OP_FIELDS: ConflictFieldName[] = ["content", "type", "props", "parent_id", "position"];
+/** What a re-created block keeps (docs/UI.md, resolveConflict "mine" for "deleted"). */
+const BLOCK_FIELDS = ["content", "type", "props"] as const;
 
 /**
- * The fields to show for a conflict. The API reports no fields when the block was deleted, so
- * then the fields this client tried to set come from its own op, against a block that is gone.
+ * The fields to show for a conflict. The API reports no fields when the block was deleted: then
+ * "mine" is the block as this client saw it (what "Keep mine" re-creates), or failing that the
+ * fields its op tried to set, against a block that is gone.
  */
 export function conflictFields(conflict: {
   reason: "stale_fields" | "deleted";
   fields: ConflictFieldValues[];
   op?: Partial<Record<ConflictFieldName, unknown>>;
+  block?: Partial<Record<(typeof BLOCK_FIELDS)[number], unknown>>;
 }): ConflictFieldValues[] {
-  if (conflict.fields.length > 0 || conflict.reason !== "deleted" || !conflict.op) return conflict.fields;
-  const op = conflict.op;
-  return OP_FIELDS.filter((name) => op[name] !== undefined).map((name) => ({
-    field: name,
+  if (conflict.fields.length > 0 || conflict.reason !== "deleted") return conflict.fields;
+  const gone = (field: ConflictFieldName, mine: unknown): ConflictFieldValues => ({
+    field,
     base: undefined,
     theirs: null,
-    mine: op[name],
-  }));
+    mine,
+  });
+  const { block, op } = conflict;
+  if (block) return BLOCK_FIELDS.filter((f) => block[f] !== undefined).map((f) => gone(f, block[f]));
+  if (op) return OP_FIELDS.filter((f) => op[f] !== undefined).map((f) => gone(f, op[f]));
+  return [];
 }
