@@ -52,10 +52,11 @@ export function ConflictPanel({ conflict, onAcceptTheirs, onKeepMine, busy = fal
   }, [conflict.id]);
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
+    // While a conflict is open, no editor shortcut (undo, block moves, …) may act behind it.
+    e.stopPropagation();
     if (e.key === "Escape") {
-      // The choice is required: swallow Escape so no editor shortcut acts on it either.
+      // The choice is required: Escape closes nothing.
       e.preventDefault();
-      e.stopPropagation();
       return;
     }
     if (e.key !== "Tab" || !panelRef.current) return;
