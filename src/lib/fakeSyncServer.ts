@@ -98,6 +98,8 @@ export class FakeSyncServer {
     const row = this.rows.get(op.block_id);
     if (op.action === "create") {
       if (row) return this.fail(op, "exists");
+      const invalid = this.invalid(op);
+      if (invalid) return this.fail(op, invalid);
       const block: BlockJson = {
         block_id: op.block_id,
         canvas_id: "c",
@@ -161,6 +163,8 @@ export class FakeSyncServer {
     const stale =
       op.action === "delete" ? (["content", "props", "type", "parent_id", "position"] as const) : fields;
     if (stale.some(changed)) return conflict("stale_fields", stale.filter(changed));
+    const invalid = this.invalid(op);
+    if (invalid) return this.fail(op, invalid);
     const next = { ...row.block, version: row.block.version + 1 };
     let textOp: TextOp | null = null;
     if (op.text_op) {
@@ -218,6 +222,21 @@ export class FakeSyncServer {
       lo = j > 0 ? order[j - 1] : undefined;
     } else lo = order.at(-1);
     return yOrderBetween(lo?.y_order ?? null, hi?.y_order ?? null);
+  }
+
+  /** What the database refuses (a failed result): a position or parent that is not a live block, a cycle. */
+  private invalid(op: Op): string | null {
+    const live = (id: string) => this.rows.get(id)?.deleted === false;
+    if (op.position?.after && (op.position.after === op.block_id || !live(op.position.after)))
+      return "invalid_position";
+    if (op.position?.before && (op.position.before === op.block_id || !live(op.position.before)))
+      return "invalid_position";
+    if (op.parent_id) {
+      if (!live(op.parent_id)) return "invalid_op";
+      for (let up: string | null = op.parent_id; up; up = this.rows.get(up)?.block.parent_id ?? null)
+        if (up === op.block_id) return "invalid_op";
+    }
+    return null;
   }
 
   /** Live descendants, deepest first. */

@@ -386,7 +386,7 @@ describe("sync engine (UI-3)", () => {
           const client = clients[c] as (typeof clients)[number];
           const { ws, engine } = client;
           const text = engine.getSnapshot().byId.get(id)?.content ?? "";
-          const pos = Math.floor(at * (text.length + 1));
+          const pos = Math.min(text.length, Math.floor(at * (text.length + 1)));
           if (k === "ins") engine.editText(id, pos > 0 ? [pos, s] : [s]);
           else if (k === "del" && pos < text.length)
             engine.editText(id, pos > 0 ? [pos, { d: 1 }] : [{ d: 1 }]);
@@ -756,6 +756,23 @@ describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, 
     expect(e.getSnapshot().pendingCount).toBe(0);
     expect(server.rows.get(id)?.block.content).toBe(">new");
     expect(e.getSnapshot().byId.get(id)?.content).toBe(">new");
+    e.stop();
+  });
+
+  it("UI-3 editText refuses an op that does not fit the shown text (onError), nothing queued or announced", async () => {
+    const errors: unknown[] = [];
+    const { e } = await started({ onError: (err) => errors.push(err) });
+    const id = e.create({ type: "text", content: "abc" });
+    await settle();
+    const local = vi.fn();
+    e.onLocalOp(local);
+    e.editText(id, [5, "x"]);
+    expect(errors).toHaveLength(1);
+    expect(local).not.toHaveBeenCalled();
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.editText(id, [3, "x"]);
+    expect(local).toHaveBeenCalledOnce();
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("abcx");
     e.stop();
   });
 });

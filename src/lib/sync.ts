@@ -227,8 +227,18 @@ export class SyncEngine {
     this.enqueue({ op, yOrder });
   }
 
-  /** A text edit (ot-text-unicode op on the current local content); keystrokes are batched. */
+  /**
+   * A text edit (ot-text-unicode op on the current view content); keystrokes are batched. An op
+   * that does not fit the shown text is refused (onError) rather than queued.
+   */
   editText(blockId: string, textOp: TextOp): void {
+    try {
+      textType.apply(this.viewOf(blockId)?.content ?? "", textOp);
+    } catch (error) {
+      // A caller bug (an op for other text): the server would refuse it, and undo could not invert it.
+      this.o.onError?.(error);
+      return;
+    }
     const last = this.pending.at(-1);
     const now = this.now();
     if (last && canComposeKeystroke(last, blockId, now, this.o.batchWindowMs)) {

@@ -388,14 +388,15 @@ describe("undo / redo (UI-5)", () => {
         };
         for (const { k, at, ch } of cmds) {
           const text = e.getSnapshot().byId.get(id)?.content ?? "";
-          const pos = Math.floor(at * (text.length + 1));
+          const pos = Math.min(text.length, Math.floor(at * (text.length + 1)));
           if (k === "ins") e.editText(id, pos > 0 ? [pos, ch] : [ch]);
           else if (k === "del" && pos < text.length) e.editText(id, pos > 0 ? [pos, { d: 1 }] : [{ d: 1 }]);
           else if (k === "theirs") {
             // Someone else inserts a capital letter against the server's current text.
             const row = server.rows.get(id)?.block;
             const letter = String.fromCharCode(65 + (next++ % 26));
-            const p = Math.floor(at * ((row?.content.length ?? 0) + 1));
+            const len = row?.content.length ?? 0;
+            const p = Math.min(len, Math.floor(at * (len + 1)));
             theirs.push(letter);
             server.mutate([
               {
