@@ -1,0 +1,115 @@
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
+import { describe, expect, it, vi } from "vitest";
+import type { ConflictItem } from "../lib/sync";
+import { ConflictPanel } from "./conflict";
+
+// The unit project has no "@/" alias: hand the panel the real diff module by its relative path.
+vi.mock("@/lib/conflictDiff", () => import("../lib/conflictDiff"));
+
+const BLOCK = "8d2f4c1a-1b2c-4d3e-8f40-5a6b7c8d9e0f";
+
+function item(partial: Partial<ConflictItem>): ConflictItem {
+  return {
+    id: "c1",
+    blockId: BLOCK,
+    reason: "stale_fields",
+    fields: [],
+    op: {
+      client_op_id: "2c1d0e9f-8a7b-4c6d-9e5f-4a3b2c1d0e9f",
+      action: "update",
+      block_id: BLOCK,
+      base_version: 1,
+    },
+    result: {
+      client_op_id: null,
+      block_id: BLOCK,
+      status: "conflict",
+      server_seq: null,
+      version: 2,
+      block: null,
+    },
+    ...partial,
+  };
+}
+
+const render = (conflict: ConflictItem, busy = false) =>
+  renderToStaticMarkup(
+    createElement(ConflictPanel, { conflict, onAcceptTheirs() {}, onKeepMine() {}, busy }),
+  );
+
+/** Text of the html with tags removed (and entities for quotes decoded), for reading order checks. */
+const text = (html: string) => html.replace(/<[^>]+>/g, "").replace(/&quot;/g, '"');
+
+describe("ConflictPanel", () => {
+  it("is a dialog named Conflict by its heading, with both choices as buttons", () => {
+    const html = render(
+      item({ fields: [{ field: "type", base: "text", theirs: "quote", mine: "heading" }] }),
+    );
+    const labelledBy = html.match(/role="dialog"[^>]*aria-labelledby="([^"]+)"/)?.[1];
+    expect(labelledBy).toBeTruthy();
+    expect(html).toMatch(new RegExp(`<h2 id="${labelledBy}"[^>]*>Conflict</h2>`));
+    expect(html).toContain("Someone changed this block while you were editing it.");
+    expect(html).toMatch(/<button[^>]*>Accept theirs<\/button>/);
+    expect(html).toMatch(/<button[^>]*>Keep mine<\/button>/);
+    expect(html).not.toMatch(/<button[^>]*disabled/);
+  });
+
+  it("shows one section per field with base, theirs and mine, text diffs as <ins>/<del>", () => {
+    const html = render(
+      item({
+        fields: [
+          { field: "content", base: "Hello world", theirs: "Hello brave world", mine: "Goodbye world" },
+          { field: "props", base: { checked: false }, theirs: { checked: true }, mine: { checked: false } },
+        ],
+      }),
+    );
+    expect(html.match(/<section/g)).toHaveLength(2);
+    const [content, props] = html.split("<section").slice(1) as [string, string];
+    expect(text(content)).toMatch(/Text.*base.*Hello world.*theirs.*mine/);
+    expect(content).toContain(">brave </ins>");
+    expect(content).toContain(">Hello</del>");
+    expect(content).toContain(">Goodbye</ins>");
+    expect(text(props)).toContain("Properties");
+    expect(props).toContain(">  &quot;checked&quot;: false</del>");
+    expect(props).toContain("&quot;checked&quot;: true</ins>");
+    // Mine did not change the props: no marks in its column, and it says so.
+    const mineColumn = props.split(">mine<")[1] ?? "";
+    expect(mineColumn).not.toMatch(/<(ins|del)/);
+    expect(mineColumn).toContain("unchanged");
+  });
+
+  it("explains a deletion and shows what Keep mine would bring back", () => {
+    const html = render(
+      item({
+        reason: "deleted",
+        block: {
+          block_id: BLOCK,
+          canvas_id: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+          parent_id: null,
+          type: "todo",
+          content: "Buy milk 🥛",
+          props: { checked: false },
+          y_order: "m",
+          version: 3,
+          created_at: "2026-11-26T10:00:00Z",
+          created_by: null,
+          updated_at: "2026-11-26T10:00:00Z",
+          updated_by: null,
+        },
+      }),
+    );
+    expect(html).toContain("Someone deleted this block while you were editing it.");
+    expect(html).toContain(">Buy milk 🥛</ins>");
+    expect(text(html)).toContain("(deleted)");
+  });
+
+  it("disables both choices while one is being applied", () => {
+    const html = render(
+      item({ fields: [{ field: "type", base: "text", theirs: "quote", mine: "code" }] }),
+      true,
+    );
+    expect(html.match(/<button[^>]*disabled=""/g)).toHaveLength(2);
+    expect(html).toContain('aria-busy="true"');
+  });
+});
