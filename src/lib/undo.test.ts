@@ -426,4 +426,94 @@ describe("undo / redo (UI-5)", () => {
       { numRuns: 150 },
     );
   });
+
+  it("UI-5 undoing every own structural op restores the document (random creates, deletes, moves, fields, text)", async () => {
+    const kinds = [
+      "create",
+      "delete",
+      "move",
+      "type",
+      "props",
+      "indent",
+      "outdent",
+      "text",
+      "undo",
+      "redo",
+    ] as const;
+    const cmd = fc.record({
+      k: fc.constantFrom(...kinds),
+      a: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      b: fc.double({ min: 0, max: 0.999, noNaN: true }),
+    });
+    const types = ["text", "heading", "todo", "code", "quote"] as const;
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmd, { minLength: 1, maxLength: 40 }), async (cmds) => {
+        const errors: unknown[] = [];
+        const server = new FakeSyncServer();
+        const ws = new FakeTransport(server, "websocket");
+        const e = new SyncEngine({
+          canvasId: "c",
+          store: createMemoryPendingStore(),
+          ws,
+          rest: new FakeTransport(server, "rest"),
+          randomUUID: uuid,
+          now: () => Date.now(),
+          batchWindowMs: 10,
+          onError: (err) => errors.push(err),
+          onConflict: (r) => errors.push(r),
+        });
+        await e.start();
+        await settle(0);
+        for (const content of ["one", "two", "three"]) e.create({ type: "text", content });
+        await settle(50);
+        const u = new UndoManager(e, { groupMs: 0, now: () => Date.now() });
+        /** Structure by position: parent as an index, so re-created ids compare equal. */
+        const shape = () => {
+          const blocks = e.getSnapshot().blocks;
+          return blocks.map((x) => ({
+            type: x.type,
+            content: x.content,
+            props: x.props,
+            parent: x.parent_id === null ? -1 : blocks.findIndex((y) => y.block_id === x.parent_id),
+          }));
+        };
+        const initial = shape();
+        for (const { k, a, b } of cmds) {
+          const blocks = e.getSnapshot().blocks;
+          const pick = (f: number) => blocks[Math.floor(f * blocks.length)];
+          const x = pick(a);
+          const y = pick(b);
+          if (k === "create")
+            e.create({ type: "text", content: "new", ...(x ? { position: { after: x.block_id } } : {}) });
+          else if (k === "undo") u.undo();
+          else if (k === "redo") u.redo();
+          else if (!x) continue;
+          else if (k === "delete") e.delete(x.block_id);
+          else if (k === "move" && y && y.block_id !== x.block_id) e.move(x.block_id, { after: y.block_id });
+          else if (k === "type") e.update(x.block_id, { type: types[Math.floor(b * types.length)] });
+          else if (k === "props")
+            e.update(x.block_id, { props: { checked: b > 0.5, [`k${Math.floor(b * 3)}`]: a } });
+          else if (k === "indent") {
+            const i = blocks.indexOf(x);
+            const prev = blocks[i - 1];
+            // Not under its own descendant (the server refuses cycles).
+            let up: string | null | undefined = prev?.block_id;
+            while (up && up !== x.block_id) up = e.getSnapshot().byId.get(up)?.parent_id;
+            if (prev && up !== x.block_id) e.update(x.block_id, { parent_id: prev.block_id });
+          } else if (k === "outdent" && x.parent_id) e.update(x.block_id, { parent_id: null });
+          else if (k === "text") e.editText(x.block_id, b > 0.5 ? [x.content.length, "+"] : ["-"]);
+          await settle(20);
+        }
+        await settle(100);
+        while (u.undo()) await settle(20);
+        await settle(100);
+        expect(errors).toEqual([]);
+        expect(e.getSnapshot().pendingCount).toBe(0);
+        expect(e.getSnapshot().blocks).toEqual(server.liveBlocks());
+        expect(shape()).toEqual(initial);
+        e.stop();
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
