@@ -56,12 +56,18 @@ export function canvasItem(page: Page, title: string): Locator {
 /** Creates a canvas from the list screen (the app then opens it); returns its id. */
 export async function createCanvas(page: Page, title: string): Promise<string> {
   await page.getByRole("textbox", { name: "New canvas title" }).fill(title);
+  const created = Date.now();
   await page.getByRole("button", { name: "Create canvas" }).click();
   await expect(page).toHaveURL(/\/canvas\/[^/?#]+/, { timeout: 15_000 });
   const id = new URL(page.url()).pathname.match(/\/canvas\/([^/?#]+)/)?.[1];
   expect(id, `canvas URL ${page.url()}`).toBeTruthy();
-  // Like a person, look at the new canvas before going anywhere (the list's A4 budget is 2/s).
+  // Like a person, look at the new canvas before going anywhere: the list (canvas.list, A4) may
+  // be loaded twice a second per user, and the list page shows a 429 as an error without
+  // retrying it (reported), so a robot that goes straight back would trip it.
   await expect(page.getByRole("list", { name: "Blocks" })).toBeAttached({ timeout: 20_000 });
+  await expect(connection(page)).toContainText(/Live|Polling/, { timeout: 20_000 });
+  const waited = Date.now() - created;
+  if (waited < 1_100) await page.waitForTimeout(1_100 - waited);
   return decodeURIComponent(id as string);
 }
 
