@@ -775,4 +775,22 @@ describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, 
     expect(e.getSnapshot().byId.get(id)?.content).toBe("abcx");
     e.stop();
   });
+
+  it("UI-4 deleting a block someone deleted first adds no conflict item (onConflict still fires)", async () => {
+    const conflicts: OpResult[] = [];
+    const { server, ws, e } = await started({ onConflict: (r) => conflicts.push(r) });
+    const id = e.create({ type: "text", content: "x" });
+    await settle();
+    ws.manual = true;
+    e.delete(id);
+    server.mutate([{ client_op_id: uuid(), action: "delete", block_id: id, base_version: 1 }]);
+    ws.manual = false;
+    for (const r of ws.requests) r();
+    while (ws.deliverOne());
+    await vi.advanceTimersByTimeAsync(100);
+    expect(conflicts.map((r) => r.conflict?.reason)).toEqual(["deleted"]);
+    expect(e.getSnapshot().conflicts).toEqual([]);
+    expect(e.getSnapshot().byId.has(id)).toBe(false);
+    e.stop();
+  });
 });

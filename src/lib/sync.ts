@@ -351,7 +351,9 @@ export class SyncEngine {
           acked = true;
         }
       } else {
-        if (r.status === "conflict") {
+        // Deleting a block someone else deleted first is no conflict for the user: both wanted it gone.
+        const moot = r.status === "conflict" && r.conflict?.reason === "deleted" && p.op.action === "delete";
+        if (r.status === "conflict" && !moot) {
           // Keystroke batches queued behind it, stale under the same replace, would conflict one
           // by one: they join this item (its `mine` has them all) and leave the queue with it.
           const followers = this.staleFollowers(p);
