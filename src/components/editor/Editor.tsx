@@ -2,7 +2,7 @@
 
 import { defaultRangeExtractor, type Range, useWindowVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
-import { useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { ConflictPanel } from "@/components/conflict";
 import { PresenceBar, RemoteCursors, TypingIndicator, usePresence } from "@/components/presence";
 import { buildTree } from "@/lib/blockTree";
@@ -25,6 +25,12 @@ interface Props {
 
 /** A row's height before it is measured (one line of text). */
 const ESTIMATED_ROW_PX = 34;
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** UI-2: the block editor of one canvas. */
 export function Editor({ engine, state, canvas, me, error, onDismissError }: Props) {
@@ -64,21 +70,29 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
   // The focused row stays rendered even when scrolled out of the window, so typing never lands
   // in a row that virtualisation just unmounted.
   const focusedIndex = useRef<number | null>(null);
+  const rangeExtractor = useCallback((range: Range) => {
+    const indexes = defaultRangeExtractor(range);
+    const f = focusedIndex.current;
+    if (f !== null && f < range.count && !indexes.includes(f)) {
+      indexes.push(f);
+      indexes.sort((a, b) => a - b);
+    }
+    return indexes;
+  }, []);
+  // A new getItemKey makes the virtualiser recompute every row's offset (O(n) at 5,000 blocks), so
+  // it only changes when the order of blocks does, not on a keystroke.
+  const order = useRef<{ ids: string[]; getKey: (i: number) => string | number } | null>(null);
+  const ids = tree.rows.map((r) => r.block.block_id);
+  if (!order.current || !sameIds(order.current.ids, ids)) {
+    order.current = { ids, getKey: (i: number) => ids[i] ?? i };
+  }
   const virtualizer = useWindowVirtualizer({
     count: tree.rows.length,
     estimateSize: () => ESTIMATED_ROW_PX,
     overscan: 10,
     scrollMargin,
-    getItemKey: (i) => tree.rows[i]?.block.block_id ?? i,
-    rangeExtractor: (range: Range) => {
-      const indexes = defaultRangeExtractor(range);
-      const f = focusedIndex.current;
-      if (f !== null && f < range.count && !indexes.includes(f)) {
-        indexes.push(f);
-        indexes.sort((a, b) => a - b);
-      }
-      return indexes;
-    },
+    getItemKey: order.current.getKey,
+    rangeExtractor,
   });
 
   // Everything the (stable) actions read, refreshed on every render.

@@ -43,6 +43,13 @@ export interface AllEditorActions extends EditorActions {
   afterRender(): void;
 }
 
+/** The textarea shows a single line (no wrapping): Up/Down leave it from any column. */
+function oneVisualLine(el: HTMLTextAreaElement): boolean {
+  const cs = getComputedStyle(el);
+  const inner = el.clientHeight - Number.parseFloat(cs.paddingTop) - Number.parseFloat(cs.paddingBottom);
+  return inner < Number.parseFloat(cs.lineHeight) * 1.5;
+}
+
 /** A focus request older than this is dropped rather than stealing focus later. */
 const FOCUS_REQUEST_TTL_MS = 3000;
 const DRAG_MIME = "application/x-potentia-block";
@@ -180,7 +187,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
     if (e.key === "ArrowUp" && plain && !e.shiftKey && collapsed && !value.slice(0, s).includes("\n")) {
       const prev = rowAt(id, -1);
       if (!prev) return;
-      if (s === 0) {
+      if (s === 0 || oneVisualLine(el)) {
         e.preventDefault();
         focusBlock(prev.block_id, "end");
         return;
@@ -197,7 +204,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
     if (e.key === "ArrowDown" && plain && !e.shiftKey && collapsed && !value.slice(end).includes("\n")) {
       const next = rowAt(id, 1);
       if (!next) return;
-      if (end === value.length) {
+      if (end === value.length || oneVisualLine(el)) {
         e.preventDefault();
         focusBlock(next.block_id, "start");
         return;
