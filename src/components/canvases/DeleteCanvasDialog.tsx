@@ -51,7 +51,7 @@ export function DeleteCanvasDialog({
             remove.mutate({ canvas_id: canvas.canvas_id });
           }}
         >
-          {remove.isPending ? "Deleting…" : "Delete"}
+          Delete
         </button>
       </div>
     </Modal>
