@@ -336,6 +336,31 @@ describe("undo / redo (UI-5)", () => {
     expect(server.rows.get(id)?.block.type).toBe("text");
   });
 
+  it("UI-5 transact records a gesture of several ops (Enter splitting a block) as one step", async () => {
+    const { e, u, order, converged } = await setup();
+    const id = e.create({ type: "text", content: "helloworld" });
+    await settle(1500);
+    u.transact(() => {
+      e.editText(id, [5, { d: 5 }]);
+      u.transact(() => e.create({ type: "text", content: "world", position: { after: id } }));
+    });
+    expect(order()).toEqual(["hello", "world"]);
+    await settle();
+    u.undo();
+    expect(order()).toEqual(["helloworld"]);
+    await settle();
+    u.redo();
+    expect(order()).toEqual(["hello", "world"]);
+    await settle();
+    u.undo();
+    await settle();
+    expect(order()).toEqual(["helloworld"]);
+    expect(u.undo()).toBe(true); // the create of the first block
+    expect(u.canUndo()).toBe(false);
+    await settle();
+    converged();
+  });
+
   it("UI-5 undoing every own text edit removes exactly ours and keeps all of theirs (random interleavings)", async () => {
     const at = fc.double({ min: 0, max: 1, noNaN: true });
     const cmd = fc.oneof(

@@ -63,6 +63,8 @@ export class UndoManager {
   /** The keystroke step still open for grouping. */
   private typing: { step: Step; blockId: string; at: number } | null = null;
   private seenConflicts = new Set<string>();
+  /** The step being filled by transact(). */
+  private batch: Step | null = null;
   private readonly offs: (() => void)[];
   private readonly groupMs: number;
   private readonly now: () => number;
@@ -105,6 +107,23 @@ export class UndoManager {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Runs `fn` and records every own op it makes as one undo step (a gesture of several ops, such
+   * as Enter splitting a block: a text edit and a create). Nested calls join the outer one.
+   */
+  transact(fn: () => void): void {
+    if (this.batch) {
+      fn();
+      return;
+    }
+    this.batch = { parts: [] };
+    try {
+      fn();
+    } finally {
+      this.batch = null;
+    }
+  }
+
   /** Idempotent: stops listening to the engine and forgets both stacks. */
   stop(): void {
     for (const off of this.offs) off();
@@ -122,6 +141,14 @@ export class UndoManager {
     const parts = this.invert(op, before);
     if (parts === null) return;
     this.redoStack = [];
+    if (this.batch) {
+      // One gesture (transact): later ops' inverses run first, as parts run last to first.
+      if (this.batch.parts.length === 0) this.push(this.batch);
+      this.batch.parts.push(...parts);
+      this.typing = null;
+      this.changed();
+      return;
+    }
     const keystroke = op.action === "update" && op.text_op !== undefined && parts.length === 1;
     const open = this.typing;
     const now = this.now();
@@ -143,10 +170,14 @@ export class UndoManager {
       return;
     }
     const step: Step = { parts };
-    this.undoStack.push(step);
-    if (this.undoStack.length > this.limit) this.undoStack.shift();
+    this.push(step);
     this.typing = keystroke ? { step, blockId: op.block_id, at: now } : null;
     this.changed();
+  }
+
+  private push(step: Step): void {
+    this.undoStack.push(step);
+    if (this.undoStack.length > this.limit) this.undoStack.shift();
   }
 
   /** The parts that revert `op` (made on `before`, the view before it); null: nothing to undo. */
