@@ -82,6 +82,31 @@ describe("textOpFromDiff", () => {
   });
 });
 
+describe("textOpFromDiff with the caret", () => {
+  it("places a repeated character where it was typed, not at the end of the run", () => {
+    // "hel|lo" + "l": the caret (4) says the insert is at 3; without it the diff says 4.
+    expect(textOpFromDiff("hello", "helllo")).toEqual([4, "l"]);
+    expect(textOpFromDiff("hello", "helllo", 4)).toEqual([3, "l"]);
+  });
+
+  it("places a Backspace in a run at the caret", () => {
+    // "aa|a" Backspace → caret 1, the second "a" went.
+    expect(textOpFromDiff("aaa", "aa", 1)).toEqual([1, { d: 1 }]);
+  });
+
+  it("ignores a caret that does not explain the change (falls back to prefix/suffix)", () => {
+    expect(textOpFromDiff("abc", "abXc", 0)).toEqual([2, "X"]);
+    expect(textOpFromDiff("abc", "aXc", 2)).toEqual([1, { d: 1 }, "X"]);
+  });
+
+  it("never splits a surrogate pair on a caret hint", () => {
+    for (let caret = 0; caret <= 6; caret++) {
+      const op = textOpFromDiff("😀😀", "😀😀😀", caret);
+      expect(op && textType.apply("😀😀", op)).toBe("😀😀😀");
+    }
+  });
+});
+
 describe("codePoints", () => {
   it("counts astral characters once", () => {
     expect(codePoints("a😀b")).toBe(3);

@@ -13,7 +13,9 @@ export interface TextChange {
   inserted: string;
 }
 
-export function diffText(before: string, after: string): TextChange {
+export function diffText(before: string, after: string, caret?: number): TextChange {
+  const hinted = caret === undefined ? null : diffAtCaret(before, after, caret);
+  if (hinted) return hinted;
   const max = Math.min(before.length, after.length);
   let prefix = 0;
   while (prefix < max && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
@@ -34,6 +36,36 @@ export function diffText(before: string, after: string): TextChange {
   };
 }
 
+/**
+ * With repeated characters the prefix/suffix split is ambiguous ("aa" → "aaa"): the caret after a
+ * keystroke says where it really happened, which matters when the op is merged with others'
+ * edits. Used only when it explains the change as one insert or one delete at the caret.
+ */
+function diffAtCaret(before: string, after: string, caret: number): TextChange | null {
+  const delta = after.length - before.length;
+  if (delta > 0) {
+    const at = caret - delta;
+    if (at < 0 || caret > after.length) return null;
+    if (after.slice(0, at) !== before.slice(0, at) || after.slice(caret) !== before.slice(at)) return null;
+    if (splitsPair(after, at) || splitsPair(after, caret)) return null;
+    return { prefix: at, suffix: before.length - at, removed: "", inserted: after.slice(at, caret) };
+  }
+  if (delta < 0) {
+    const end = caret - delta;
+    if (caret < 0 || end > before.length) return null;
+    if (before.slice(0, caret) !== after.slice(0, caret) || before.slice(end) !== after.slice(caret))
+      return null;
+    if (splitsPair(before, caret) || splitsPair(before, end)) return null;
+    return { prefix: caret, suffix: before.length - end, removed: before.slice(caret, end), inserted: "" };
+  }
+  return null;
+}
+
+/** Offset `i` falls between the two halves of a surrogate pair. */
+function splitsPair(s: string, i: number): boolean {
+  return i > 0 && i < s.length && isHigh(s.charCodeAt(i - 1)) && isLow(s.charCodeAt(i));
+}
+
 /** Unicode code points in a string: ot-text-unicode counts positions in code points, not UTF-16 units. */
 export function codePoints(s: string): number {
   let n = 0;
@@ -46,10 +78,11 @@ export function codePoints(s: string): number {
 /**
  * The ot-text-unicode op turning `before` into `after` (one retain, delete, insert), or null when
  * they are equal. Deletes are sent as counts: the server checks them against its own text.
+ * `caret`: the textarea's caret after the edit (UTF-16), to place the change where it was typed.
  */
-export function textOpFromDiff(before: string, after: string): TextOp | null {
+export function textOpFromDiff(before: string, after: string, caret?: number): TextOp | null {
   if (before === after) return null;
-  const { prefix, removed, inserted } = diffText(before, after);
+  const { prefix, removed, inserted } = diffText(before, after, caret);
   const op: TextOp = [];
   const skip = codePoints(before.slice(0, prefix));
   if (skip > 0) op.push(skip);

@@ -42,7 +42,7 @@ export interface EditorActions {
    * The textarea's value changed from `before` to `after` (user input). Returns the text the block
    * now holds (a markdown shortcut strips its trigger), which the textarea then shows.
    */
-  input(id: string, before: string, after: string): string;
+  input(id: string, before: string, after: string, caret: number): string;
   keyDown(id: string, e: KeyboardEvent<HTMLElement>): void;
   toggleTodo(id: string): void;
   menu(id: string, action: MenuAction): void;
@@ -130,7 +130,7 @@ function BlockRowImpl(props: BlockRowProps) {
       resize(el);
       return;
     }
-    const next = actions.input(id, shown.current, el.value);
+    const next = actions.input(id, shown.current, el.value, el.selectionEnd);
     shown.current = next;
     if (el.value !== next) el.value = next;
     resize(el);
@@ -140,7 +140,7 @@ function BlockRowImpl(props: BlockRowProps) {
     composing.current = false;
     const el = e.currentTarget;
     if (shown.current === el.value) return;
-    const next = actions.input(id, shown.current, el.value);
+    const next = actions.input(id, shown.current, el.value, el.selectionEnd);
     shown.current = next;
     if (el.value !== next) el.value = next;
   };

@@ -338,7 +338,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
   }
 
   const api: AllEditorActions = {
-    input(id, before, after) {
+    input(id, before, after, caret) {
       const b = block(id);
       if (!b || get().readOnly) return before;
       if (b.type === "text") {
@@ -356,7 +356,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
           return sc.content;
         }
       }
-      const op = textOpFromDiff(before, after);
+      const op = textOpFromDiff(before, after, caret);
       if (op) get().engine.editText(id, op);
       return after;
     },
