@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { type FormEvent, useEffect, useId, useRef, useState, useSyncExternalStore } from "react";
+import { type FormEvent, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { trpc } from "@/lib/api";
 import { apiErrorMessage } from "./apiError";
 import { CanvasItem } from "./CanvasItem";
@@ -26,7 +26,6 @@ export function CanvasList({ userId }: { userId: string }) {
   const now = useNow(30_000);
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const createInput = useRef<HTMLInputElement>(null);
-  const listHeadingId = useId();
   const hydrated = useHydrated();
 
   const [title, setTitle] = useState("");
@@ -60,9 +59,7 @@ export function CanvasList({ userId }: { userId: string }) {
 
   return (
     <div className={styles.page}>
-      <h1 className={styles.title} id={listHeadingId}>
-        Your canvases
-      </h1>
+      <h1 className={styles.title}>Your canvases</h1>
 
       <form className={styles.createForm} onSubmit={onCreate} noValidate>
         <label htmlFor="new-canvas-title" className="visually-hidden">
