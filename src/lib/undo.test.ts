@@ -18,6 +18,8 @@ async function setup(groupMs = 1000) {
   const server = new FakeSyncServer();
   const ws = new FakeTransport(server, "websocket");
   const rest = new FakeTransport(server, "rest");
+  /** Failed ops and other engine errors (there should be none). */
+  const errors: unknown[] = [];
   const e = new SyncEngine({
     canvasId: "c",
     store: createMemoryPendingStore(),
@@ -26,6 +28,7 @@ async function setup(groupMs = 1000) {
     randomUUID: uuid,
     now: () => Date.now(),
     batchWindowMs: 20,
+    onError: (error) => errors.push(error),
   });
   await e.start();
   await settle(0);
@@ -39,7 +42,7 @@ async function setup(groupMs = 1000) {
     expect(e.getSnapshot().pendingCount).toBe(0);
     expect(e.getSnapshot().blocks).toEqual(server.liveBlocks());
   };
-  return { server, ws, e, u, other, content, order, converged };
+  return { server, ws, e, u, other, content, order, converged, errors };
 }
 
 beforeEach(() => {
@@ -270,6 +273,23 @@ describe("undo / redo (UI-5)", () => {
     await settle();
     // Only what still holds our value goes back.
     expect(server.rows.get(id)?.block).toMatchObject({ type: "heading", props: { a: 1, b: 3 } });
+    converged();
+  });
+
+  it("UI-5 undo never restores a parent that would make a cycle", async () => {
+    const { e, u, other, server, converged, errors } = await setup();
+    const b = e.create({ type: "text", content: "B" });
+    const a = e.create({ type: "text", content: "A", parent_id: b });
+    await settle(1500);
+    e.update(a, { parent_id: null }); // outdent A
+    await settle();
+    // Someone puts B under A meanwhile: A under B again would be a cycle.
+    other({ action: "update", block_id: b, base_version: server.rows.get(b)?.block.version, parent_id: a });
+    await settle();
+    u.undo(); // the outdent cannot go back: the step is skipped, the next (create A) is undone
+    await settle();
+    expect(errors).toEqual([]);
+    expect(e.getSnapshot().byId.has(a)).toBe(false);
     converged();
   });
 

@@ -265,6 +265,7 @@ export class UndoManager {
         if (isNoopTextOp(part.op)) return null;
         let back: TextOp;
         try {
+          textType.apply(b.content, part.op);
           back = invertTextOp(part.op, b.content);
         } catch {
           return null; // no longer fits (should not happen: the chain is kept transformed)
@@ -283,7 +284,7 @@ export class UndoManager {
         }
         if (part.set.parent_id !== undefined && b.parent_id === this.resolveNullable(part.expect.parent_id)) {
           const target = this.resolveNullable(part.set.parent_id);
-          if (target === null || this.view(target)) {
+          if (target === null || (this.view(target) && !this.isUnder(target, id))) {
             set.parent_id = target;
             back.parent_id = b.parent_id;
             expect.parent_id = target;
@@ -421,6 +422,16 @@ export class UndoManager {
     for (let next = this.alias.get(current); next !== undefined; next = this.alias.get(current))
       current = next;
     return current;
+  }
+
+  /** `node` is `ancestor` or below it (a parent change there would make a cycle). */
+  private isUnder(node: string, ancestor: string): boolean {
+    const seen = new Set<string>();
+    for (let up: string | null = node; up !== null && !seen.has(up); up = this.view(up)?.parent_id ?? null) {
+      if (up === ancestor) return true;
+      seen.add(up);
+    }
+    return false;
   }
 
   private resolveNullable(id: string | null | undefined): string | null {
