@@ -227,15 +227,16 @@ export class FakeSyncServer {
   /** What the database refuses (a failed result): a position or parent that is not a live block, a cycle. */
   private invalid(op: Op): string | null {
     const live = (id: string) => this.rows.get(id)?.deleted === false;
-    if (op.position?.after && (op.position.after === op.block_id || !live(op.position.after)))
-      return "invalid_position";
-    if (op.position?.before && (op.position.before === op.block_id || !live(op.position.before)))
-      return "invalid_position";
+    // The parent is checked before the position, as potentia_apply_op does.
     if (op.parent_id) {
       if (!live(op.parent_id)) return "invalid_op";
       for (let up: string | null = op.parent_id; up; up = this.rows.get(up)?.block.parent_id ?? null)
         if (up === op.block_id) return "invalid_op";
     }
+    if (op.position?.after && (op.position.after === op.block_id || !live(op.position.after)))
+      return "invalid_position";
+    if (op.position?.before && (op.position.before === op.block_id || !live(op.position.before)))
+      return "invalid_position";
     return null;
   }
 

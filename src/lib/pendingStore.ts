@@ -12,6 +12,9 @@ export interface PendingOp {
   yOrder?: string;
   /** A foreign op replaced the content under this text op: send it stale so the server conflicts. */
   stale?: boolean;
+  /** A create the server refused for its place: how often it was re-placed, and the ids to avoid. */
+  salvaged?: number;
+  avoid?: string[];
   /** When the last keystroke was composed in (batching window). */
   touchedAt?: number;
 }

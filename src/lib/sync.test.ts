@@ -793,4 +793,56 @@ describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, 
     expect(e.getSnapshot().byId.has(id)).toBe(false);
     e.stop();
   });
+
+  it("UI-3 a create placed next to a block someone just deleted is re-placed, not lost", async () => {
+    const errors: unknown[] = [];
+    const { server, ws, e } = await started({ onError: (err) => errors.push(err) });
+    const a = e.create({ type: "text", content: "A" });
+    const b = e.create({ type: "text", content: "B" });
+    await settle();
+    ws.manual = true;
+    const mine = e.create({ type: "text", content: "mine", position: { after: b } });
+    const child = e.create({ type: "text", content: "child", parent_id: b, position: { after: mine } });
+    server.mutate([{ client_op_id: uuid(), action: "delete", block_id: b, base_version: 1 }]);
+    ws.manual = false;
+    for (const r of ws.requests) r();
+    await vi.advanceTimersByTimeAsync(200);
+    while (ws.deliverOne());
+    await vi.advanceTimersByTimeAsync(200);
+    expect(errors).toEqual([]);
+    expect(e.getSnapshot().blocks.map((x) => x.block_id)).toEqual([a, mine, child]);
+    expect(server.liveBlocks().map((x) => x.block_id)).toEqual([a, mine, child]);
+    expect(server.rows.get(child)?.block.parent_id).toBeNull();
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
+
+  it("UI-3 failed results with internal / timeout are resent with the same client_op_id", async () => {
+    const { ws, server, e } = await started({ backoffBaseMs: 100 });
+    const real = ws.mutate.bind(ws);
+    const codes = ["internal", "timeout"];
+    ws.mutate = (ops) => {
+      const code = codes.shift();
+      if (!code) return real(ops);
+      ws.sent.push(ops);
+      return Promise.resolve({
+        results: ops.map((o) => ({
+          client_op_id: o.client_op_id,
+          block_id: o.block_id,
+          status: "failed" as const,
+          server_seq: null,
+          version: null,
+          block: null,
+          error: { code, message: code },
+        })),
+      });
+    };
+    const id = e.create({ type: "text", content: "kept" });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(new Set(ws.sent.map((ops) => ops[0]?.client_op_id)).size).toBe(1);
+    expect(ws.sent).toHaveLength(3);
+    expect(server.rows.get(id)?.block.content).toBe("kept");
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
 });

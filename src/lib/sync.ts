@@ -50,6 +50,15 @@ export interface RemoteOpInfo {
 export type LocalOpListener = (op: Op, before: BlockJson | undefined) => void;
 export type RemoteOpListener = (event: OpEvent, info: RemoteOpInfo) => void;
 
+/**
+ * Failed results worth resending with the same client_op_id (the server allows it for these:
+ * mutation_core's idempotency check lets a rate_limited / internal / timeout attempt run again).
+ */
+const RETRY_CODES = new Set(["rate_limited", "internal", "timeout"]);
+
+/** How often a refused create is re-placed before it fails for good. */
+const MAX_SALVAGES = 3;
+
 /** Blocks deleted by others are remembered this long (count) so "Keep mine" can re-create them. */
 const LAST_SEEN_LIMIT = 200;
 
@@ -343,8 +352,10 @@ export class SyncEngine {
     let acked = false;
     for (const p of batch) {
       const r = results.find((x) => x.client_op_id === p.op.client_op_id && x.block_id === p.op.block_id);
-      if (!r || (r.status === "failed" && r.error?.code === "rate_limited")) retry = true;
-      else if (r.status === "success") {
+      if (!r || (r.status === "failed" && RETRY_CODES.has(r.error?.code ?? ""))) retry = true;
+      else if (r.status === "failed" && this.salvage(p, r)) {
+        // re-placed: stays in the queue under a new client_op_id
+      } else if (r.status === "success") {
         if (r.server_seq === null || r.server_seq <= this.serverSeq) this.drop(p);
         else {
           p.ackSeq = r.server_seq;
@@ -372,6 +383,44 @@ export class SyncEngine {
     if (acked) this.link.refresh();
     if (retry) this.later(() => this.pump(), this.backoff(this.sendAttempt++));
     else this.pump();
+  }
+
+  /**
+   * A create refused for where it was put (its parent, `after` or `before` was deleted by someone
+   * meanwhile) is the user's new block: rather than lose it, it is re-placed — as a root block if
+   * the parent was refused (invalid_op), else after the nearest block before it in the view (or
+   * before the nearest after it) avoiding every id refused so far — keeping its place in the queue
+   * and its block_id (a failed create writes no row), with a new client_op_id. At most
+   * MAX_SALVAGES times; then it fails like any op.
+   */
+  private salvage(p: PendingOp, r: OpResult): boolean {
+    const code = r.error?.code;
+    const { op } = p;
+    if (op.action !== "create" || (p.salvaged ?? 0) >= MAX_SALVAGES) return false;
+    if (code !== "invalid_position" && code !== "invalid_op") return false;
+    if (!op.position && !op.parent_id) return false;
+    const refused = code === "invalid_op" ? [op.parent_id] : [op.position?.after, op.position?.before];
+    const avoid = new Set([...(p.avoid ?? []), ...refused.filter((x): x is string => typeof x === "string")]);
+    const view = this.getSnapshot().blocks;
+    const i = view.findIndex((b) => b.block_id === op.block_id);
+    const ok = (b: BlockJson) => !avoid.has(b.block_id) && b.block_id !== op.block_id;
+    const prev = i > 0 ? view.slice(0, i).findLast(ok) : undefined;
+    const next = i >= 0 ? view.slice(i + 1).find(ok) : undefined;
+    const { position: _old, ...rest } = op;
+    p.op = {
+      ...rest,
+      client_op_id: this.uuid(),
+      ...(code === "invalid_op" ? { parent_id: null } : {}),
+      ...(prev
+        ? { position: { after: prev.block_id, before: undefined } }
+        : next
+          ? { position: { after: undefined, before: next.block_id } }
+          : {}),
+    };
+    p.wire = undefined;
+    p.salvaged = (p.salvaged ?? 0) + 1;
+    p.avoid = [...avoid];
+    return true;
   }
 
   /** UI-4: records the conflict for the panel, with `mine` as the user saw it. */
