@@ -561,4 +561,97 @@ describe("undo / redo (UI-5)", () => {
       { numRuns: 150 },
     );
   });
+
+  it("UI-3 / UI-5 two clients editing structure and undoing under random interleavings converge", async () => {
+    const kinds = [
+      "create",
+      "delete",
+      "move",
+      "type",
+      "indent",
+      "text",
+      "undo",
+      "redo",
+      "release",
+      "deliver",
+    ] as const;
+    const cmd = fc.record({
+      c: fc.integer({ min: 0, max: 1 }),
+      k: fc.constantFrom(...kinds),
+      a: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      b: fc.double({ min: 0, max: 0.999, noNaN: true }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmd, { minLength: 5, maxLength: 50 }), async (cmds) => {
+        const server = new FakeSyncServer();
+        for (const content of ["one", "two", "three"])
+          server.mutate([
+            { client_op_id: uuid(), action: "create", block_id: uuid(), type: "text", content },
+          ]);
+        const clients = await Promise.all(
+          [0, 1].map(async () => {
+            const ws = new FakeTransport(server, "websocket");
+            ws.manual = true;
+            const e = new SyncEngine({
+              canvasId: "c",
+              store: createMemoryPendingStore(),
+              ws,
+              rest: new FakeTransport(server, "rest"),
+              randomUUID: uuid,
+              now: () => Date.now(),
+              batchWindowMs: 10,
+            });
+            await e.start();
+            return { ws, e, u: new UndoManager(e, { groupMs: 0, now: () => Date.now() }) };
+          }),
+        );
+        await settle(0);
+        for (const { c, k, a, b } of cmds) {
+          const { ws, e, u } = clients[c] as (typeof clients)[number];
+          const blocks = e.getSnapshot().blocks;
+          const x = blocks[Math.floor(a * blocks.length)];
+          const y = blocks[Math.floor(b * blocks.length)];
+          if (k === "create")
+            e.create({ type: "text", content: "n", ...(x ? { position: { after: x.block_id } } : {}) });
+          else if (k === "undo") u.undo();
+          else if (k === "redo") u.redo();
+          else if (k === "release") ws.requests.shift()?.();
+          else if (k === "deliver") ws.deliverOne();
+          else if (!x) continue;
+          else if (k === "delete") e.delete(x.block_id);
+          else if (k === "move" && y && y.block_id !== x.block_id) e.move(x.block_id, { after: y.block_id });
+          else if (k === "type") e.update(x.block_id, { type: b > 0.5 ? "todo" : "text" });
+          else if (k === "indent") {
+            const prev = blocks[blocks.indexOf(x) - 1];
+            let up: string | null | undefined = prev?.block_id;
+            while (up && up !== x.block_id) up = e.getSnapshot().byId.get(up)?.parent_id;
+            if (prev && up !== x.block_id) e.update(x.block_id, { parent_id: prev.block_id });
+          } else if (k === "text") e.editText(x.block_id, b > 0.5 ? [x.content.length, "+"] : ["-"]);
+          await settle(0);
+        }
+        for (let i = 0; i < 200; i++) {
+          let busy = false;
+          for (const { ws } of clients) {
+            while (ws.requests.length > 0) {
+              ws.requests.shift()?.();
+              busy = true;
+            }
+            await settle(0);
+            while (ws.deliverOne()) {
+              busy = true;
+              await settle(0);
+            }
+          }
+          await settle(50);
+          if (!busy && clients.every(({ e }) => e.getSnapshot().pendingCount === 0)) break;
+        }
+        for (const { e } of clients) {
+          expect(e.getSnapshot().pendingCount).toBe(0);
+          expect(e.getSnapshot().blocks).toEqual(server.liveBlocks());
+          e.stop();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
