@@ -11,7 +11,7 @@ import { BlockRow } from "./BlockRow";
 import type { CanvasInfo } from "./CanvasEditor";
 import type { Me } from "./EditorSession";
 import styles from "./editor.module.css";
-import { type Caret, createEditorActions, type EditorContext } from "./editorActions";
+import { createEditorActions, type DragState, type EditorContext } from "./editorActions";
 import { useUndo } from "./useUndo";
 
 interface Props {
@@ -47,10 +47,7 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
   const surfaceRef = useRef<HTMLDivElement>(null);
 
   const [menuId, setMenuId] = useState<string | null>(null);
-  const [drag, setDrag] = useState<{
-    id: string;
-    over: { id: string; where: "before" | "after" } | null;
-  } | null>(null);
+  const [drag, setDrag] = useState<DragState | null>(null);
 
   const listRef = useRef<HTMLUListElement>(null);
   const [scrollMargin, setScrollMargin] = useState(0);
@@ -240,4 +237,3 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
   );
 }
 
-export type { Caret };
