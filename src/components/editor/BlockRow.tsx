@@ -6,6 +6,7 @@ import {
   type KeyboardEvent,
   memo,
   useCallback,
+  useEffect,
   useLayoutEffect,
   useRef,
 } from "react";
@@ -123,6 +124,18 @@ function BlockRowImpl(props: BlockRowProps) {
     }
     resize(el);
   }, [block.content]);
+
+  // A narrower column wraps more lines: grow again when the window width changes.
+  useEffect(() => {
+    let width = window.innerWidth;
+    const onResize = () => {
+      if (window.innerWidth === width) return;
+      width = window.innerWidth;
+      if (textRef.current) resize(textRef.current);
+    };
+    window.addEventListener("resize", onResize);
+    return () => window.removeEventListener("resize", onResize);
+  }, []);
 
   const onInput = (e: FormEvent<HTMLTextAreaElement>) => {
     const el = e.currentTarget;
