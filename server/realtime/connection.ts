@@ -20,6 +20,20 @@ import { Subscriber } from "./subscriber";
 /** Rejected messages within 10 s after which a flooding socket is closed (RT-6). */
 const FLOOD_STRIKES = 20;
 
+/** The ids of the calls in a message (one or a batch), for answering them without running them. */
+function requestIds(text: string): (string | number | null)[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const ids = (Array.isArray(parsed) ? parsed.slice(0, 50) : [parsed]).map((m) => {
+      const id = m && typeof m === "object" ? (m as { id?: unknown }).id : null;
+      return typeof id === "number" || typeof id === "string" ? id : null;
+    });
+    return ids.length > 0 ? ids : [null];
+  } catch {
+    return [null];
+  }
+}
+
 export interface ConnectionInfo {
   principal: Principal;
   canvasId: string;
@@ -100,7 +114,12 @@ export class Connection {
       this.strikes.push(now);
       if (this.strikes.length >= FLOOD_STRIKES)
         return this.close(CloseCodes.POLICY_VIOLATION, "message rate exceeded");
-      return this.send(errorFrame(null, false, "TOO_MANY_REQUESTS", "more than 10 messages per second"));
+      // Answer each refused call under its own id, so the caller's pending request settles (and
+      // is retried) instead of waiting for an answer that never comes.
+      const ids = text === null || text.length > 65_536 ? [null] : requestIds(text);
+      for (const id of ids)
+        this.send(errorFrame(id, false, "TOO_MANY_REQUESTS", "more than 10 messages per second"));
+      return;
     }
     let parsed: unknown;
     try {
