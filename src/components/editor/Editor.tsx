@@ -236,4 +236,3 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
     </main>
   );
 }
-
