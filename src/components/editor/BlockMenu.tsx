@@ -34,12 +34,14 @@ interface Props {
   /** Accessible name of the menu (the button's label). */
   label: string;
   onAction(action: MenuAction): void;
+  /** Items that would do nothing here (Move up on a first block, Outdent at the top level, …). */
+  unavailable?: ReadonlySet<MenuAction>;
   /** Closes the menu; `refocus` puts focus back on the menu button (Escape, a chosen item). */
   onClose(refocus: boolean): void;
 }
 
 /** The block options menu (WAI-ARIA menu button pattern: arrows, Home/End, Escape, Tab). */
-export function BlockMenu({ label, onAction, onClose }: Props) {
+export function BlockMenu({ label, onAction, onClose, unavailable }: Props) {
   const ref = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -80,8 +82,12 @@ export function BlockMenu({ label, onAction, onClose }: Props) {
             type="button"
             role="menuitem"
             tabIndex={-1}
+            // aria-disabled, not disabled: the item stays reachable with the arrow keys.
+            aria-disabled={unavailable?.has(item.action) || undefined}
             className={`${styles.menuItem} ${item.danger ? styles.menuItemDanger : ""}`}
-            onClick={() => onAction(item.action)}
+            onClick={() => {
+              if (!unavailable?.has(item.action)) onAction(item.action);
+            }}
           >
             {item.label}
           </button>

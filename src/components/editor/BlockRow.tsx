@@ -47,6 +47,8 @@ export interface EditorActions {
   keyDown(id: string, e: KeyboardEvent<HTMLElement>): void;
   toggleTodo(id: string): void;
   menu(id: string, action: MenuAction): void;
+  /** Menu items that would do nothing for this block right now. */
+  unavailable(id: string): ReadonlySet<MenuAction>;
   setMenuOpen(id: string | null, refocus?: boolean): void;
   /** Rows report their focusable element so the editor can move focus to a block. */
   register(id: string, el: HTMLElement | null): void;
@@ -210,6 +212,7 @@ function BlockRowImpl(props: BlockRowProps) {
               <BlockMenu
                 label={`Block options ${n}`}
                 onAction={(a) => actions.menu(id, a)}
+                unavailable={actions.unavailable(id)}
                 onClose={(refocus) => actions.setMenuOpen(null, refocus)}
               />
             ) : null}

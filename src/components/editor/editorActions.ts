@@ -12,6 +12,7 @@ import {
 import type { SyncEngine, SyncState, UpdateFields } from "@/lib/sync";
 import type { BlockJson } from "@/lib/syncTypes";
 import { textOpFromDiff } from "@/lib/textDiff";
+import type { MenuAction } from "./BlockMenu";
 import type { EditorActions } from "./BlockRow";
 import { markdownShortcut } from "./shortcuts";
 import type { UndoControls } from "./useUndo";
@@ -438,6 +439,16 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
           setType(id, action);
           focusBlock(id, "end");
       }
+    },
+
+    unavailable(id) {
+      const { tree } = get();
+      const off = new Set<MenuAction>();
+      if (!moveUpPlacement(tree, id)) off.add("up");
+      if (!moveDownPlacement(tree, id)) off.add("down");
+      if (!indentPlacement(tree, id)) off.add("indent");
+      if (!outdentPlacement(tree, id)) off.add("outdent");
+      return off;
     },
 
     setMenuOpen(id, refocus) {
