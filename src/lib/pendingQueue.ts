@@ -7,23 +7,19 @@ export const MAX_OPS_PER_REQUEST = 50;
 const TEXT_ONLY_KEYS = new Set(["client_op_id", "action", "block_id", "base_version", "text_op"]);
 
 /**
- * A keystroke may join `last` when it is an unsent text-only edit of the same block, still in its
- * window, and not stale (typed on text replaced since: a new keystroke is typed on the new text).
+ * A keystroke may join `last` when it is an unsent text-only edit of the same block and not stale
+ * (typed on text replaced since: a new keystroke is typed on the new text). Unsent is enough: an
+ * op still waiting (window, pacing, or its block's previous op in flight) takes every keystroke
+ * typed meanwhile, so a fast typist costs few requests (MUT-7), not one per key.
  */
-export function canComposeKeystroke(
-  last: PendingOp,
-  blockId: string,
-  now: number,
-  windowMs: number,
-): boolean {
+export function canComposeKeystroke(last: PendingOp, blockId: string): boolean {
   return (
     !last.wire &&
     !last.stale &&
     last.op.action === "update" &&
     last.op.block_id === blockId &&
     last.op.text_op !== undefined &&
-    Object.keys(last.op).every((k) => TEXT_ONLY_KEYS.has(k)) &&
-    now - (last.touchedAt ?? 0) < windowMs
+    Object.keys(last.op).every((k) => TEXT_ONLY_KEYS.has(k))
   );
 }
 
@@ -36,6 +32,7 @@ export function selectBatch(
   pending: readonly PendingOp[],
   now: number,
   windowMs: number,
+  maxBatchMs = Number.POSITIVE_INFINITY,
 ): { batch: PendingOp[]; waitMs?: number } {
   const batch: PendingOp[] = [];
   const busy = new Set<string>();
@@ -46,7 +43,9 @@ export function selectBatch(
     }
     if (busy.has(p.op.block_id)) break;
     const age = now - (p.touchedAt ?? Number.NEGATIVE_INFINITY);
-    if (!p.wire && age < windowMs) return { batch, waitMs: windowMs - age };
+    const open = now - (p.startedAt ?? p.touchedAt ?? Number.NEGATIVE_INFINITY);
+    if (!p.wire && age < windowMs && open < maxBatchMs)
+      return { batch, waitMs: Math.min(windowMs - age, maxBatchMs - open) };
     batch.push(p);
     busy.add(p.op.block_id);
     if (batch.length === MAX_OPS_PER_REQUEST) break;

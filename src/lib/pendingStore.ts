@@ -17,6 +17,8 @@ export interface PendingOp {
   avoid?: string[];
   /** When the last keystroke was composed in (batching window). */
   touchedAt?: number;
+  /** When the first keystroke of the batch was typed (a batch goes out after maxBatchMs). */
+  startedAt?: number;
 }
 
 export type { TextOp };

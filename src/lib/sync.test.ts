@@ -20,6 +20,7 @@ function setup(extra: Partial<SyncEngineOptions> = {}, server = new FakeSyncServ
   const store = createMemoryPendingStore();
   const make = (more: Partial<SyncEngineOptions> = {}) =>
     new SyncEngine({
+      pacing: false,
       canvasId: "c",
       store,
       ws,
@@ -133,6 +134,62 @@ describe("sync engine (UI-3)", () => {
     expect(ws.sent[0]).toHaveLength(1);
     expect(ws.sent[0]?.[0]?.text_op).toEqual(["hi!"]);
     expect(server.rows.get(id)?.block.content).toBe("hi!");
+    e.stop();
+  });
+
+  it("UI-3: continuous typing is sent at least every maxBatchMs, not held until a pause", async () => {
+    const { ws, make, server } = setup({ batchWindowMs: 50, maxBatchMs: 250 });
+    const e = make();
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "" });
+    await settle();
+    ws.sent = [];
+    let text = "";
+    for (let i = 0; i < 20; i++) {
+      e.editText(id, text.length ? [text.length, "x"] : ["x"]);
+      text += "x";
+      await vi.advanceTimersByTimeAsync(30); // faster than the window: the batch never idles
+    }
+    // 600 ms of typing: sent in slices of at most 250 ms, not one op per key and not nothing.
+    expect(ws.sent.length).toBeGreaterThanOrEqual(2);
+    expect(ws.sent.length).toBeLessThanOrEqual(4);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(server.rows.get(id)?.block.content).toBe(text);
+    e.stop();
+  });
+
+  it("UI-3 pacing (MUT-7, RT-6): a minute of fast typing stays within 100 requests and loses nothing", async () => {
+    const { ws, make, server } = setup({ pacing: undefined });
+    const e = make({ pacing: undefined });
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "" });
+    await settle();
+    ws.sent = [];
+    const sentAt: number[] = [];
+    const mutate = ws.mutate.bind(ws);
+    ws.mutate = (ops) => {
+      sentAt.push(Date.now());
+      return mutate(ops);
+    };
+    const start = Date.now();
+    let text = "";
+    // 12 keys a second for 60 s, each typed after its block's previous op is in flight or not.
+    for (let i = 0; i < 720; i++) {
+      const ch = String.fromCharCode(97 + (i % 26));
+      e.editText(id, text.length ? [text.length, ch] : [ch]);
+      text += ch;
+      await vi.advanceTimersByTimeAsync(83);
+    }
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(server.rows.get(id)?.block.content).toBe(text);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    const inFirstMinute = sentAt.filter((t) => t - start < 60_000).length;
+    expect(inFirstMinute).toBeLessThanOrEqual(100);
+    // RT-6 leaves room for presence: never more than 5 requests in any second.
+    for (const t of sentAt)
+      expect(sentAt.filter((u) => u > t - 1000 && u <= t).length).toBeLessThanOrEqual(5);
     e.stop();
   });
 
@@ -360,6 +417,7 @@ describe("sync engine (UI-3)", () => {
           const rest = new FakeTransport(server, "rest");
           ws.manual = true;
           const engine = new SyncEngine({
+            pacing: false,
             canvasId: "c",
             store: createMemoryPendingStore(),
             ws,

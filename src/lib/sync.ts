@@ -1,5 +1,6 @@
 import { type as textType } from "ot-text-unicode";
 import { applyPending, byDocumentOrder, diffOp, invertTextOp } from "./localApply";
+import { DEFAULT_PACING, RequestPacer } from "./pacer";
 import { canComposeKeystroke, rebaseOverEvent, selectBatch } from "./pendingQueue";
 import type { PendingOp } from "./pendingStore";
 import { SyncConnection } from "./syncConnection";
@@ -94,10 +95,16 @@ export class SyncEngine {
   private remoteOpListeners = new Set<RemoteOpListener>();
   /** The view of blocks others deleted, as last shown (a "deleted" conflict re-creates from it). */
   private lastSeen = new Map<string, BlockJson>();
+  private readonly pacer: RequestPacer | null;
   private readonly o: Required<
     Pick<
       SyncEngineOptions,
-      "batchWindowMs" | "maxSocketFailures" | "socketRetryMs" | "backoffBaseMs" | "backoffMaxMs"
+      | "batchWindowMs"
+      | "maxBatchMs"
+      | "maxSocketFailures"
+      | "socketRetryMs"
+      | "backoffBaseMs"
+      | "backoffMaxMs"
     >
   > &
     SyncEngineOptions;
@@ -105,12 +112,14 @@ export class SyncEngine {
   constructor(options: SyncEngineOptions) {
     this.o = {
       batchWindowMs: 50,
+      maxBatchMs: 250,
       maxSocketFailures: 3,
       socketRetryMs: 30_000,
       backoffBaseMs: 500,
       backoffMaxMs: 30_000,
       ...options,
     };
+    this.pacer = options.pacing === false ? null : new RequestPacer(options.pacing ?? DEFAULT_PACING);
     this.link = new SyncConnection({
       ws: options.ws,
       rest: options.rest,
@@ -250,7 +259,7 @@ export class SyncEngine {
     }
     const last = this.pending.at(-1);
     const now = this.now();
-    if (last && canComposeKeystroke(last, blockId, now, this.o.batchWindowMs)) {
+    if (last && canComposeKeystroke(last, blockId)) {
       // Undo wants every keystroke as typed, not the composed batch.
       this.emitLocal({ ...last.op, text_op: textOp as Op["text_op"] });
       last.op.text_op = textType.compose(last.op.text_op as TextOp, textOp) as Op["text_op"];
@@ -260,7 +269,7 @@ export class SyncEngine {
     }
     const op = this.baseOp("update", blockId, { text_op: textOp as Op["text_op"] });
     this.emitLocal(op);
-    this.enqueue({ op, touchedAt: now });
+    this.enqueue({ op, touchedAt: now, startedAt: now });
   }
 
   /** Sends batched keystrokes now (blur, unload). */
@@ -299,17 +308,24 @@ export class SyncEngine {
 
   private pump(): void {
     if (this.inflight || this.recovering || this.stopped || !this.started || !this.current) return;
-    const { batch, waitMs } = selectBatch(this.pending, this.now(), this.o.batchWindowMs);
-    if (waitMs !== undefined && batch.length === 0) {
+    const now = this.now();
+    const { batch, waitMs } = selectBatch(this.pending, now, this.o.batchWindowMs, this.o.maxBatchMs);
+    // MUT-7 / RT-6: wait for the budget rather than be refused; keystrokes keep composing meanwhile.
+    const paced = batch.length > 0 && this.pacer ? this.pacer.delay(now) : 0;
+    if ((waitMs !== undefined && batch.length === 0) || paced > 0) {
       if (this.pumpTimer === undefined) {
-        this.pumpTimer = this.later(() => {
-          this.pumpTimer = undefined;
-          this.pump();
-        }, waitMs);
+        this.pumpTimer = this.later(
+          () => {
+            this.pumpTimer = undefined;
+            this.pump();
+          },
+          paced > 0 ? paced : (waitMs as number),
+        );
       }
       return;
     }
     if (batch.length === 0) return;
+    this.pacer?.take(now);
     for (const p of batch) p.wire ??= this.wireOf(p);
     this.inflight = true;
     void this.send(this.current, batch);

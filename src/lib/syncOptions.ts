@@ -1,3 +1,4 @@
+import type { PacerOptions } from "./pacer";
 import type { PendingStore } from "./pendingStore";
 import type {
   BlockJson,
@@ -54,6 +55,10 @@ export interface SyncEngineOptions {
   realtimeMode?: "websocket" | "polling";
   /** Keystrokes on one block within this window are composed into one text_op. */
   batchWindowMs?: number;
+  /** A keystroke batch is sent after this long even while typing goes on. */
+  maxBatchMs?: number;
+  /** Request pacing under MUT-7 / RT-6 (src/lib/pacer.ts); `false` turns it off (tests). */
+  pacing?: PacerOptions | false;
   /** Socket failures in a row before falling back to polling. */
   maxSocketFailures?: number;
   /** How often a polling client probes the socket again. */

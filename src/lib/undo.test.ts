@@ -21,6 +21,7 @@ async function setup(groupMs = 1000) {
   /** Failed ops and other engine errors (there should be none). */
   const errors: unknown[] = [];
   const e = new SyncEngine({
+    pacing: false,
     canvasId: "c",
     store: createMemoryPendingStore(),
     ws,
@@ -402,6 +403,7 @@ describe("undo / redo (UI-5)", () => {
         const ws = new FakeTransport(server, "websocket");
         ws.manual = true;
         const e = new SyncEngine({
+          pacing: false,
           canvasId: "c",
           store: createMemoryPendingStore(),
           ws,
@@ -497,6 +499,7 @@ describe("undo / redo (UI-5)", () => {
         const server = new FakeSyncServer();
         const ws = new FakeTransport(server, "websocket");
         const e = new SyncEngine({
+          pacing: false,
           canvasId: "c",
           store: createMemoryPendingStore(),
           ws,
@@ -593,6 +596,7 @@ describe("undo / redo (UI-5)", () => {
             const ws = new FakeTransport(server, "websocket");
             ws.manual = true;
             const e = new SyncEngine({
+              pacing: false,
               canvasId: "c",
               store: createMemoryPendingStore(),
               ws,
