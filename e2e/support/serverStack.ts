@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -206,7 +206,21 @@ async function main(): Promise<void> {
     ALLOWED_ORIGINS: E2E_WEB_URL,
   };
 
-  if (process.env.E2E_SKIP_BUILD !== "1") {
+  // The build bakes API_URL into its rewrites: E2E_SKIP_BUILD=1 reuses only a build of ours
+  // made for the same API address.
+  const stampFile = path.join(root, ".next", "e2e-build.json");
+  const stamp = JSON.stringify({ apiUrl: E2E_API_URL });
+  let reusable = false;
+  try {
+    reusable = readFileSync(stampFile, "utf8") === stamp;
+  } catch {
+    // no stamp: not our build
+  }
+  if (process.env.E2E_SKIP_BUILD === "1" && !reusable) {
+    log("E2E_SKIP_BUILD=1, but .next was not built by e2e for this API address: building");
+  }
+  if (process.env.E2E_SKIP_BUILD !== "1" || !reusable) {
+    rmSync(stampFile, { force: true });
     const t0 = Date.now();
     log("next build (about a minute)…");
     const build = start("build", [path.join(root, "node_modules/next/dist/bin/next"), "build"], {
@@ -215,6 +229,7 @@ async function main(): Promise<void> {
     });
     const code = await exited(build);
     if (code !== 0) throw new Error(`next build failed (exit ${code}); see ${logDir}/build.log`);
+    writeFileSync(stampFile, stamp);
     log(`next build done in ${Math.round((Date.now() - t0) / 1000)} s`);
   }
 
