@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type SyncTransport, TransientError } from "./syncTypes";
-import { pacedSocketTransport } from "./useSyncEngine";
+import { pacedFetch, pacedSocketTransport } from "./useSyncEngine";
 
 function fakeSocketTransport(answer: boolean): SyncTransport & { calls: number[] } {
   const calls: number[] = [];
@@ -54,5 +54,36 @@ describe("pacedSocketTransport (RT-6: 10 messages/s per socket)", () => {
     await vi.advanceTimersByTimeAsync(10_001);
     const error = await result;
     expect(error).toBeInstanceOf(TransientError);
+  });
+});
+
+describe("pacedFetch (SPEC §5 per-user REST limits)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(0);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("spaces H4 snapshots (polls) at least a second apart, without holding up mutations", async () => {
+    const calls: { url: string; at: number }[] = [];
+    const fetch = pacedFetch(async (url) => {
+      calls.push({ url, at: Date.now() });
+      return new Response("{}");
+    });
+    const done = Promise.all([
+      fetch("/api/v1/canvas/c/snapshot?since_seq=1"),
+      fetch("/api/v1/canvas/c/snapshot?since_seq=2"),
+      fetch("/api/v1/canvas/c/mutate", { method: "POST" }),
+      fetch("/api/v1/canvas/c/snapshot?since_seq=3"),
+    ]);
+    await vi.advanceTimersByTimeAsync(5000);
+    await done;
+    const snaps = calls.filter((c) => c.url.includes("/snapshot")).map((c) => c.at);
+    expect(snaps).toHaveLength(3);
+    expect((snaps[1] as number) - (snaps[0] as number)).toBeGreaterThanOrEqual(1000);
+    expect((snaps[2] as number) - (snaps[1] as number)).toBeGreaterThanOrEqual(1000);
+    expect(calls.find((c) => c.url.endsWith("/mutate"))?.at).toBe(0);
   });
 });

@@ -85,33 +85,62 @@ const SOCKET_MESSAGES_PER_SECOND = 8;
 const MUTATION_TIMEOUT_MS = 10_000;
 
 /**
+ * A gate letting at most `max` calls start in any `windowMs`, in call order. The server's limits
+ * are fixed windows; a sliding window of the same size never puts more than `max` in one of them.
+ */
+export function createPacer(max: number, windowMs: number): () => Promise<void> {
+  const started: number[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  return () => {
+    const next = chain.then(async () => {
+      for (;;) {
+        const now = Date.now();
+        while (started.length > 0 && now - (started[0] as number) >= windowMs) started.shift();
+        if (started.length < max) {
+          started.push(now);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, windowMs - (now - (started[0] as number)) + 5));
+      }
+    });
+    chain = next;
+    return next;
+  };
+}
+
+type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * The REST transport's fetch, paced under the API's per-user limits (SPEC §5): H4 snapshots and
+ * polls 1/s (with margin: a poll right after our own write would otherwise be the second in its
+ * second and come back 429), H2 10/s, H3 5/s. Pacing here covers the transport's own polling
+ * loop too, which calls its snapshot directly.
+ */
+export function pacedFetch(inner: Fetch = (url, init) => globalThis.fetch(url, init)): Fetch {
+  const snapshot = createPacer(1, 1200);
+  const mutate = createPacer(8, 1000);
+  const presence = createPacer(4, 1000);
+  return async (url, init) => {
+    const path = url.split("?")[0] ?? url;
+    if (path.endsWith("/snapshot")) await snapshot();
+    else if (path.endsWith("/mutate")) await mutate();
+    else if (path.endsWith("/presence")) await presence();
+    return inner(url, init);
+  };
+}
+
+/**
  * Paces the socket's mutations and presence under RT-6's per-socket limit, and turns a mutation
- * left unanswered into a TransientError: past the limit the server answers `{"id":null,…429}`,
- * which no pending call can match, so without the timeout the engine would wait forever with its
- * batch in flight. A retried batch is byte-identical, so the server de-duplicates it (MUT-3).
+ * left unanswered into a TransientError so the engine retries it rather than waiting forever
+ * with its batch in flight. A retried batch is byte-identical, so the server de-duplicates it
+ * (MUT-3).
  */
 export function pacedSocketTransport(
   inner: SyncTransport,
   perSecond = SOCKET_MESSAGES_PER_SECOND,
   timeoutMs = MUTATION_TIMEOUT_MS,
 ): SyncTransport {
-  const sent: number[] = [];
-  let chain: Promise<void> = Promise.resolve();
-  const slot = (): Promise<void> => {
-    const next = chain.then(async () => {
-      for (;;) {
-        const now = Date.now();
-        while (sent.length > 0 && now - (sent[0] as number) >= 1000) sent.shift();
-        if (sent.length < perSecond) {
-          sent.push(now);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 1000 - (now - (sent[0] as number)) + 5));
-      }
-    });
-    chain = next;
-    return next;
-  };
+  const slot = createPacer(perSecond, 1000);
   return {
     kind: inner.kind,
     snapshot: (since) => inner.snapshot(since),
@@ -168,6 +197,7 @@ function acquire(args: UseSyncEngineArgs, handlers: Handlers): SyncEngine {
     canvasId: args.canvasId,
     getToken,
     pollIntervalMs: args.realtime.poll_interval_ms,
+    fetch: pacedFetch(),
   });
   const ws =
     typeof WebSocket === "undefined"
