@@ -62,7 +62,12 @@ const DRAG_MIME = "application/x-potentia-block";
 export function createEditorActions(get: () => EditorContext): AllEditorActions {
   const els = new Map<string, HTMLElement>();
   const menuButtons = new Map<string, HTMLButtonElement>();
-  let focusRequest: { id: string; caret: Caret; at: number; scrolled: boolean } | null = null;
+  /**
+   * A focus wanted once the next render is done. "keep" requests (focus stays where it is while
+   * React moves the row) are meant for the render the keystroke itself causes: any later key or
+   * input drops them, so a stale saved caret can never be put back over newer typing.
+   */
+  let focusRequest: { id: string; caret: Caret; at: number; scrolled: boolean; keep?: boolean } | null = null;
   let dragId: string | null = null;
   let over: DragState["over"] = null;
 
@@ -110,7 +115,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
   function keepFocus(id: string): void {
     const el = els.get(id);
     const caret: Caret = el instanceof HTMLTextAreaElement ? [el.selectionStart, el.selectionEnd] : "start";
-    focusRequest = { id, caret, at: Date.now(), scrolled: false };
+    focusRequest = { id, caret, at: Date.now(), scrolled: false, keep: true };
   }
 
   function place(id: string, p: Placement | null): boolean {
@@ -340,6 +345,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
 
   const api: AllEditorActions = {
     input(id, before, after, caret) {
+      if (focusRequest?.keep) focusRequest = null;
       const b = block(id);
       if (!b || get().readOnly) return before;
       if (b.type === "text") {
@@ -363,6 +369,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
     },
 
     keyDown(id, e) {
+      if (focusRequest?.keep) focusRequest = null;
       if (e.nativeEvent.isComposing) return;
       const b = block(id);
       if (!b) return;
