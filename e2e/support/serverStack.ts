@@ -68,8 +68,14 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
-/** Polls `url` until it answers (any HTTP status) or `child` exits. */
-async function waitForHttp(url: string, child: ChildProcess, name: string, timeoutMs: number): Promise<void> {
+/** Polls `url` until it answers with a status `accept`s, or `child` exits. */
+async function waitForHttp(
+  url: string,
+  child: ChildProcess,
+  name: string,
+  timeoutMs: number,
+  accept: (status: number) => boolean = () => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -78,7 +84,8 @@ async function waitForHttp(url: string, child: ChildProcess, name: string, timeo
     try {
       const res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(5_000) });
       await res.arrayBuffer();
-      return;
+      if (accept(res.status)) return;
+      await new Promise((r) => setTimeout(r, 250));
     } catch {
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -259,7 +266,8 @@ async function main(): Promise<void> {
     { ...base, NODE_ENV: "production" },
   );
   await Promise.all([
-    waitForHttp(`${E2E_API_URL}/health`, api, "api", 120_000),
+    // /ready, not /health: it checks the database (and Redis) the tests are about to use.
+    waitForHttp(`${E2E_API_URL}/ready`, api, "api", 120_000, (status) => status === 200),
     waitForHttp(`${E2E_WEB_URL}/signin`, web, "web", 120_000),
   ]);
   // A server that dies mid-run fails the run loudly rather than as a hundred timeouts.
