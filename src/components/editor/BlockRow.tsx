@@ -14,6 +14,7 @@ import type { BlockJson } from "@/lib/syncTypes";
 import { transformCaret } from "@/lib/textDiff";
 import { BlockMenu, type MenuAction } from "./BlockMenu";
 import styles from "./editor.module.css";
+import { sameRow } from "./sameRow";
 
 export type BlockType = BlockJson["type"];
 
@@ -263,29 +264,6 @@ function BlockRowImpl(props: BlockRowProps) {
         )}
       </div>
     </li>
-  );
-}
-
-/**
- * The engine rebuilds a block's object whenever it has pending ops, so identity alone would
- * re-render every block being edited on each change; compare what the row shows instead.
- */
-function sameRow(a: BlockRowProps, b: BlockRowProps): boolean {
-  return (
-    a.index === b.index &&
-    a.depth === b.depth &&
-    a.start === b.start &&
-    a.readOnly === b.readOnly &&
-    a.menuOpen === b.menuOpen &&
-    a.drop === b.drop &&
-    a.dragging === b.dragging &&
-    a.actions === b.actions &&
-    a.measure === b.measure &&
-    (a.block === b.block ||
-      (a.block.block_id === b.block.block_id &&
-        a.block.type === b.block.type &&
-        a.block.content === b.block.content &&
-        (a.block.props === b.block.props || a.block.props.checked === b.block.props.checked)))
   );
 }
 
