@@ -125,7 +125,7 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
     <main className={styles.page}>
       <div className={styles.toolbar}>
         <Link href="/" className={styles.back}>
-          ← All canvases
+          <span aria-hidden="true">←</span> All canvases
         </Link>
         <PresenceBar tracker={tracker} state={state} />
         {readOnly ? null : (
