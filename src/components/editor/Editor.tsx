@@ -2,7 +2,7 @@
 
 import { defaultRangeExtractor, type Range, useWindowVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
-import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { ConflictPanel } from "@/components/conflict";
 import { PresenceBar, RemoteCursors, TypingIndicator, usePresence } from "@/components/presence";
 import { buildTree } from "@/lib/blockTree";
@@ -116,6 +116,10 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
     const id = active?.dataset.blockId;
     focusedIndex.current = id ? (tree.indexById.get(id) ?? null) : null;
   });
+
+  useEffect(() => {
+    document.title = `${canvas.title} · POTENTIA`;
+  }, [canvas.title]);
 
   const items = virtualizer.getVirtualItems();
   const conflict = state.conflicts[0];
