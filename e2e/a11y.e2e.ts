@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { addBlock, blockText, gotoList, newUser, openEditor, signUp } from "./support/app";
+import { addBlock, blockText, gotoList, newUser, openEditor, openShareDialog, signUp } from "./support/app";
 import { expect, test } from "./support/fixtures";
 
 /**
@@ -46,6 +46,12 @@ test("UI-6: every control on the list and editor screens has an accessible name;
   await gotoList(page, title);
   expect(await unnamedControls(page), "unnamed controls on the canvas list with a canvas").toEqual([]);
 
+  // The share dialog: named controls, Escape closes it and gives focus back to the page.
+  const share = await openShareDialog(page, title);
+  expect(await unnamedControls(page), "unnamed controls in the share dialog").toEqual([]);
+  await page.keyboard.press("Escape");
+  await expect(share).toBeHidden();
+
   await openEditor(page, canvasId as string);
   await addBlock(page);
   await expect(blockText(page, 1)).toBeFocused(); // Add block focuses the new block (UI.md)
@@ -54,6 +60,18 @@ test("UI-6: every control on the list and editor screens has an accessible name;
     timeout: 15_000,
   });
   expect(await unnamedControls(page), "unnamed controls in the editor").toEqual([]);
+
+  // The block menu: every item named as in docs/UI.md.
+  await page.getByRole("button", { name: "Block options 1" }).click();
+  const menu = page.getByRole("menu");
+  await expect(menu).toBeVisible();
+  const items = ["Text", "Heading", "Todo", "Code", "Quote", "Divider", "Move up", "Move down", "Indent"];
+  for (const item of [...items, "Outdent", "Delete"]) {
+    await expect(menu.getByRole("menuitem", { name: item, exact: true })).toBeAttached();
+  }
+  expect(await unnamedControls(page), "unnamed controls with the block menu open").toEqual([]);
+  await page.keyboard.press("Escape");
+  await expect(menu).toBeHidden();
 
   // From the top of the page, Tab reaches the first block.
   await page.reload();
