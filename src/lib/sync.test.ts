@@ -137,6 +137,25 @@ describe("sync engine (UI-3)", () => {
     e.stop();
   });
 
+  it("UI-3: keystrokes that cancel out before sending leave nothing queued or sent", async () => {
+    const errors: unknown[] = [];
+    const { ws, make } = setup({ onError: (err) => errors.push(err) });
+    const e = make();
+    await e.start();
+    await settle();
+    const id = e.create({ type: "text", content: "ab" });
+    await settle();
+    ws.sent = [];
+    e.editText(id, [2, "c"]);
+    e.editText(id, [2, { d: 1 }]);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("ab");
+    await vi.advanceTimersByTimeAsync(500);
+    expect(ws.sent).toEqual([]);
+    expect(errors).toEqual([]);
+    e.stop();
+  });
+
   it("UI-3: continuous typing is sent at least every maxBatchMs, not held until a pause", async () => {
     const { ws, make, server } = setup({ batchWindowMs: 50, maxBatchMs: 250 });
     const e = make();

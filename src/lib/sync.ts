@@ -264,6 +264,9 @@ export class SyncEngine {
       this.emitLocal({ ...last.op, text_op: textOp as Op["text_op"] });
       last.op.text_op = textType.compose(last.op.text_op as TextOp, textOp) as Op["text_op"];
       last.touchedAt = now;
+      // Keystrokes that cancel out ("a", Backspace) leave nothing to send (the server refuses an
+      // empty text_op).
+      if ((last.op.text_op as TextOp).length === 0) this.drop(last);
       this.queueChanged();
       return;
     }
