@@ -88,6 +88,13 @@ test("UI-6: two users share a canvas, type at once into the same and different b
   }
   const cursor = a.locator(`[data-testid="remote-cursor"][aria-label="${bob.name}'s cursor"]`);
   await expect(cursor).toBeVisible({ timeout: 15_000 });
+  // And the other way round, over another block.
+  const boxA = await blockItem(a, 2).boundingBox();
+  expect(boxA).not.toBeNull();
+  if (boxA) await a.mouse.move(boxA.x + 80, boxA.y + boxA.height / 2, { steps: 5 });
+  await expect(b.locator(`[data-testid="remote-cursor"][aria-label="${alice.name}'s cursor"]`)).toBeVisible({
+    timeout: 15_000,
+  });
   for (const page of [a, b]) {
     const online = page.getByRole("list", { name: "Online now" });
     await expect(online.getByRole("listitem", { name: alice.name })).toBeVisible({ timeout: 15_000 });
