@@ -9,7 +9,7 @@ import { createPgDatabase } from "../server/db/pgDatabase";
 import { createPgliteDatabase } from "../server/db/pgliteDatabase";
 import type { Database } from "../server/db/sql";
 
-function describe(url: string): string {
+function describeTarget(url: string): string {
   // Never print credentials.
   const u = new URL(url);
   return `postgres ${u.hostname}:${u.port || "5432"}${u.pathname}`;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   let target: string;
   if (url) {
     db = createPgDatabase(url, { max: 1, applicationName: "potentia-migrate" });
-    target = describe(url);
+    target = describeTarget(url);
   } else {
     const dir = join(resolve(process.env.DATA_DIR || ".data"), "pglite");
     db = await createPgliteDatabase(dir);

@@ -22,19 +22,31 @@ function SessionWatcher() {
   return null;
 }
 
+function httpStatus(error: unknown): number {
+  return error instanceof TRPCClientError
+    ? ((error.data as { httpStatus?: number } | undefined)?.httpStatus ?? 0)
+    : 0;
+}
+
+/** 429 (API-2) is retried after the limit's window; other 4xx answers are final; else two more tries. */
 function retry(failureCount: number, error: unknown): boolean {
-  // 4xx answers are final; network and 5xx get two more tries.
-  const status =
-    error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : 0;
-  if (status && status >= 400 && status < 500) return false;
+  const status = httpStatus(error);
+  if (status === 429) return failureCount < 4;
+  if (status >= 400 && status < 500) return false;
   return failureCount < 2;
+}
+
+function retryDelay(failureCount: number, error: unknown): number {
+  // The per-user limits of reads are per second (A4 2/s): the next window is at most 1 s away.
+  if (httpStatus(error) === 429) return 1_100;
+  return Math.min(8_000, 500 * 2 ** failureCount);
 }
 
 export function Providers({ children, session }: { children: ReactNode; session: Session | null }) {
   const [queryClient] = useState(
     () =>
       new QueryClient({
-        defaultOptions: { queries: { retry, staleTime: 5_000 }, mutations: { retry: false } },
+        defaultOptions: { queries: { retry, retryDelay, staleTime: 5_000 }, mutations: { retry: false } },
       }),
   );
   const [trpcClient] = useState(createTrpcClient);
