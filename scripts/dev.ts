@@ -18,7 +18,7 @@ const children: ChildProcess[] = [
   spawn(bin("tsx"), ["watch", "--clear-screen=false", "server/main.ts"], {
     cwd: root,
     stdio: "inherit",
-    env: process.env,
+    env: { DEMO: "on", ...process.env },
   }),
   spawn(bin("next"), ["dev", "--port", String(env.WEB_PORT), "--hostname", "127.0.0.1"], {
     cwd: root,

@@ -23,7 +23,7 @@ const web = await webEnv(env).catch((error: Error) => {
 });
 
 const children: ChildProcess[] = [
-  spawn(bin("tsx"), ["server/main.ts"], { cwd: root, stdio: "inherit", env: process.env }),
+  spawn(bin("tsx"), ["server/main.ts"], { cwd: root, stdio: "inherit", env: { DEMO: "on", ...process.env } }),
   spawn(bin("next"), ["start", "--port", String(env.WEB_PORT), "--hostname", env.HOST], {
     cwd: root,
     stdio: "inherit",

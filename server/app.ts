@@ -157,7 +157,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const tokens = new AccessTokens(keys);
     const auth = new AuthService({ db, tokens });
     const jwks = createJwksHandler(keys.jwks);
-    if (env.mode === "single-node" && env.NODE_ENV !== "test") {
+    if (env.mode === "single-node" && env.DEMO === "on") {
       const demo = await ensureDemo({ db, bus, canvasSync }, auth);
       log.info({ email: demo.email, password: demo.password, canvas_id: demo.canvasId }, "demo account");
     }

@@ -72,6 +72,8 @@ const envSchema = z.object({
   RATE_LIMITS: rateLimitsJson.optional(),
   CANARY_PERCENT: z.coerce.number().min(0).max(100).default(100),
   WORKERS: z.enum(["on", "off"]).default("on"),
+  /** Single-node only: create the demo account and canvas at start (`npm run dev` / `npm start` set it). */
+  DEMO: z.enum(["on", "off"]).default("off"),
   EMBEDDING_URL: url(["http", "https"]).optional(),
   EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
   EMBEDDING_API_KEY: z.string().optional(),
