@@ -87,36 +87,51 @@ describe("socket liveness and clients (RT-1, RT-6)", () => {
   });
 
   it("RT-6: a slow consumer is cut off without slowing the others", async () => {
-    const canvas = await api.canvas(owner);
-    const slow = await TestWsClient.open(`${wsBase}/ws/canvas/${canvas}?token=${owner.token}`);
-    const fast = await TestWsClient.open(`${wsBase}/ws/canvas/${canvas}?token=${owner.token}`);
-    const slowSub = slow.subscribe();
-    const fastSub = fast.subscribe();
-    await slow.until(() => slow.frames.some((f) => f.id === slowSub));
-    await fast.until(() => fast.frames.some((f) => f.id === fastSub));
-    // The slow client stops reading from its socket.
-    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const big = "y".repeat(18_000);
-    let sent = 0;
-    for (let i = 0; i < 40; i++) {
-      const res = await owner.fetch(`/api/v1/canvas/${canvas}/mutate`, {
-        method: "POST",
-        json: { ops: Array.from({ length: 12 }, () => create(big)) },
-      });
-      expect(res.status).toBe(200);
-      sent += 12;
-      // The fast reader keeps up with every request (on a loaded machine the test process, which
-      // also runs the server, could otherwise fall behind and be cut off as slow itself).
-      await fast.until(() => fast.opsOf(fastSub).length === sent, 30_000);
+    // Its own server with the normal heartbeat: the 300 ms one above could drop the fast reader
+    // too when a loaded machine stalls this process (it runs both ends) for a moment.
+    const api = await startTestApi({
+      WS_MAX_BUFFERED_BYTES: String(512 * 1024),
+      RATE_LIMITS: JSON.stringify({
+        H2: { points: 1000, duration: 1 },
+        RPC: { points: 100000, duration: 60 },
+      }),
+    });
+    try {
+      const owner = await api.user("Owner");
+      const wsBase = api.url.replace(/^http/, "ws");
+      const canvas = await api.canvas(owner);
+      const slow = await TestWsClient.open(`${wsBase}/ws/canvas/${canvas}?token=${owner.token}`);
+      const fast = await TestWsClient.open(`${wsBase}/ws/canvas/${canvas}?token=${owner.token}`);
+      const slowSub = slow.subscribe();
+      const fastSub = fast.subscribe();
+      await slow.until(() => slow.frames.some((f) => f.id === slowSub));
+      await fast.until(() => fast.frames.some((f) => f.id === fastSub));
+      // The slow client stops reading from its socket.
+      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const big = "y".repeat(18_000);
+      let sent = 0;
+      for (let i = 0; i < 40; i++) {
+        const res = await owner.fetch(`/api/v1/canvas/${canvas}/mutate`, {
+          method: "POST",
+          json: { ops: Array.from({ length: 12 }, () => create(big)) },
+        });
+        expect(res.status).toBe(200);
+        sent += 12;
+        // The fast reader keeps up with every request (on a loaded machine the test process, which
+        // also runs the server, could otherwise fall behind and be cut off as slow itself).
+        await fast.until(() => fast.opsOf(fastSub).length === sent, 30_000);
+      }
+      (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      await slow.until(() => slow.closeCode !== null, 30_000);
+      // 4408 when the close frame gets through; 1006 when the server had to terminate a socket
+      // whose reader stayed stuck behind megabytes of backlog.
+      expect([CloseCodes.SLOW_CONSUMER, 1006]).toContain(slow.closeCode);
+      expect(fast.closeCode).toBeNull();
+      expect(slow.opsOf(slowSub).length).toBeLessThan(sent);
+      fast.close();
+    } finally {
+      await api.stop();
     }
-    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-    await slow.until(() => slow.closeCode !== null, 30_000);
-    // 4408 when the close frame gets through; 1006 when the server had to terminate a socket
-    // whose reader stayed stuck behind megabytes of backlog.
-    expect([CloseCodes.SLOW_CONSUMER, 1006]).toContain(slow.closeCode);
-    expect(fast.closeCode).toBeNull();
-    expect(slow.opsOf(slowSub).length).toBeLessThan(sent);
-    fast.close();
   }, 120_000);
 
   it("OPS-5: on shutdown, sockets are told to reconnect (1001)", async () => {
