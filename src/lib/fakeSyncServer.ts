@@ -18,7 +18,13 @@ import type {
   SyncTransport,
   TextOp,
 } from "./syncTypes";
-import { ClosedError, type ClosedReason, type ConflictField, TransientError } from "./syncTypes";
+import {
+  ClosedError,
+  type ClosedReason,
+  type ConflictField,
+  TransientError,
+  WriteRevokedError,
+} from "./syncTypes";
 import { yOrderBetween } from "./yOrder";
 
 interface Row {
@@ -306,6 +312,8 @@ export class FakeTransport implements SyncTransport {
   presences: PresenceInput[] = [];
   /** Set by close(): every call fails with ClosedError. */
   closed: ClosedReason | null = null;
+  /** Writes are refused for lack of the right (a writer turned reader); reads go on. */
+  writeRevoked = false;
   private held: ((e: Error) => void)[] = [];
   private subs = new Set<{ queue: OpEvent[]; h: SubscribeHandlers; closed: boolean }>();
 
@@ -316,6 +324,7 @@ export class FakeTransport implements SyncTransport {
 
   mutate(ops: Op[]): Promise<{ results: OpResult[] }> {
     if (this.closed) return Promise.reject(new ClosedError(this.closed));
+    if (this.writeRevoked) return Promise.reject(new WriteRevokedError());
     if (this.down) return Promise.reject(new TransientError("down"));
     this.sent.push(structuredClone(ops));
     if (!this.manual) return Promise.resolve(this.server.mutate(ops));

@@ -764,7 +764,29 @@ describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, 
     e.stop();
   });
 
-  it("UI-3 close 4403 and REST 403 on mutate close the engine as access_removed", async () => {
+  it("UI-3 a write refused for lack of the right (turned reader) keeps the canvas live, read-only, ops stored", async () => {
+    const { server, ws, store, e } = await started();
+    const id = e.create({ type: "text", content: "mine" });
+    await settle();
+    ws.writeRevoked = true;
+    e.update(id, { props: { checked: true } });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(e.getSnapshot()).toMatchObject({ writable: false, connection: "live", closedReason: null });
+    expect(store.ops).toHaveLength(1);
+    // Nothing retries the refused write...
+    const sent = ws.sent.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ws.sent.length).toBe(sent);
+    // ...and others' edits still arrive.
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, content: "theirs" },
+    ]);
+    await settle();
+    expect(e.getSnapshot().byId.get(id)?.content).toBe("theirs");
+    e.stop();
+  });
+
+  it("UI-3 close 4403 and a closed transport on mutate close the engine as access_removed", async () => {
     const first = await started();
     first.ws.close("access_removed");
     await settle();

@@ -25,7 +25,7 @@ import type {
   SyncTransport,
   TextOp,
 } from "./syncTypes";
-import { ClosedError, TransientError } from "./syncTypes";
+import { ClosedError, TransientError, WriteRevokedError } from "./syncTypes";
 import { yOrderFor } from "./yOrder";
 
 export type {
@@ -90,6 +90,7 @@ export class SyncEngine {
   private cached: SyncState | null = null;
   private conflicts: ConflictItem[] = [];
   private closedReason: ClosedReason | null = null;
+  private writable = true;
   private presenceListeners = new Set<(event: SyncEvent) => void>();
   private localOpListeners = new Set<LocalOpListener>();
   private remoteOpListeners = new Set<RemoteOpListener>();
@@ -194,6 +195,7 @@ export class SyncEngine {
         pendingCount: this.pending.length,
         conflicts: this.conflicts,
         closedReason: this.closedReason,
+        writable: this.writable,
       };
     }
     return this.cached;
@@ -310,7 +312,8 @@ export class SyncEngine {
   // ---- sending ---------------------------------------------------------------------------
 
   private pump(): void {
-    if (this.inflight || this.recovering || this.stopped || !this.started || !this.current) return;
+    if (this.inflight || this.recovering || this.stopped || !this.started || !this.current || !this.writable)
+      return;
     const now = this.now();
     const { batch, waitMs } = selectBatch(this.pending, now, this.o.batchWindowMs, this.o.maxBatchMs);
     // MUT-7 / RT-6: wait for the budget rather than be refused; keystrokes keep composing meanwhile.
@@ -354,6 +357,13 @@ export class SyncEngine {
       if (error instanceof ClosedError) {
         // The ops stay queued (and stored): nothing retries, nothing is lost.
         this.close(error.reason);
+        return;
+      }
+      if (error instanceof WriteRevokedError) {
+        // Turned reader: keep reading live; the ops stay stored (a writer again sends them after
+        // a reload), nothing retries.
+        this.writable = false;
+        this.changed();
         return;
       }
       if (error instanceof TransientError) {

@@ -42,6 +42,8 @@ export interface SyncState {
   conflicts: readonly ConflictItem[];
   /** Set when `connection` is "closed". */
   closedReason: ClosedReason | null;
+  /** False once the server refused a write for lack of the right (turned reader): still live. */
+  writable: boolean;
 }
 
 export interface SyncEngineOptions {

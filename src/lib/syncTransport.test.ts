@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { createRestTransport, createWsTransport, type SocketLike } from "./syncTransport";
-import { ClosedError, type SyncEvent, TransientError } from "./syncTypes";
+import { ClosedError, type SyncEvent, TransientError, WriteRevokedError } from "./syncTypes";
 
 /** A fake socket (the test's own server side): records frames, lets the test answer. */
 class FakeSocket implements SocketLike {
@@ -168,7 +168,7 @@ describe("sync transports (UI-3)", () => {
     expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ typing: true });
   });
 
-  it("UI-3: close 4403 / 4404, REST 403 / 404 and tRPC FORBIDDEN are ClosedError, not retryable", async () => {
+  it("UI-3: close 4403 / 4404 and REST 403 / 404 are ClosedError; a refused write (REST 403, FORBIDDEN) is WriteRevokedError", async () => {
     const t = createWsTransport({ url: "ws://h/ws/canvas/c", WebSocket: FakeSocket, snapshot: vi.fn() });
     for (const [code, reason] of [
       [4403, "access_removed"],
@@ -195,20 +195,24 @@ describe("sync transports (UI-3)", () => {
     ws2.open();
     const forbidden = t.mutate([]);
     ws2.reply({ id: ws2.sent[1]?.id, error: { message: "no", data: { code: "FORBIDDEN" } } });
-    await expect(forbidden).rejects.toMatchObject({ reason: "access_removed" });
+    await expect(forbidden).rejects.toBeInstanceOf(WriteRevokedError);
 
-    for (const [status, reason] of [
-      [403, "access_removed"],
-      [404, "canvas_deleted"],
-    ] as const) {
-      const rest = createRestTransport({
+    const restWith = (status: number) =>
+      createRestTransport({
         baseUrl: "",
         canvasId: "c",
         getToken: () => "t",
         fetch: async () => new Response("{}", { status }),
       });
-      await expect(rest.mutate([])).rejects.toMatchObject({ name: "ClosedError", reason });
-      await expect(rest.snapshot()).rejects.toBeInstanceOf(ClosedError);
-    }
+    await expect(restWith(403).mutate([])).rejects.toBeInstanceOf(WriteRevokedError);
+    await expect(restWith(403).snapshot()).rejects.toMatchObject({
+      name: "ClosedError",
+      reason: "access_removed",
+    });
+    await expect(restWith(404).mutate([])).rejects.toMatchObject({
+      name: "ClosedError",
+      reason: "canvas_deleted",
+    });
+    await expect(restWith(404).snapshot()).rejects.toBeInstanceOf(ClosedError);
   });
 });

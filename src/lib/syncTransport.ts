@@ -9,7 +9,7 @@ import type {
   SyncEvent,
   SyncTransport,
 } from "./syncTypes";
-import { ClosedError, TransientError } from "./syncTypes";
+import { ClosedError, TransientError, WriteRevokedError } from "./syncTypes";
 
 type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -47,7 +47,10 @@ export function createRestTransport(options: RestTransportOptions): SyncTranspor
     if (res.status >= 500) throw new TransientError(`HTTP ${res.status}`, "unavailable");
     // API-1: 403 = still a member but without the right; 404 = the canvas is gone, or we are no
     // longer a member (the API answers both alike, so a removed member reads as "deleted" here).
-    if (res.status === 403) throw new ClosedError("access_removed");
+    if (res.status === 403)
+      throw init.method === "POST" && path === "/mutate"
+        ? new WriteRevokedError()
+        : new ClosedError("access_removed");
     if (res.status === 404) throw new ClosedError("canvas_deleted");
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
@@ -210,7 +213,7 @@ export function createWsTransport(options: WsTransportOptions): SyncTransport {
               : RETRYABLE_TRPC_CODES.has(code)
                 ? new TransientError(message, "unavailable")
                 : code === "FORBIDDEN"
-                  ? new ClosedError("access_removed")
+                  ? new WriteRevokedError()
                   : code === "NOT_FOUND"
                     ? new ClosedError("canvas_deleted")
                     : new Error(message),

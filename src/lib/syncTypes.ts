@@ -63,3 +63,14 @@ export class ClosedError extends Error {
     this.name = "ClosedError";
   }
 }
+
+/**
+ * The server refused a write because we may no longer write (a writer turned reader: REST 403,
+ * tRPC FORBIDDEN on `sync.mutate`). Reading goes on; the unsent ops stay stored, nothing retries.
+ */
+export class WriteRevokedError extends Error {
+  constructor() {
+    super("you can no longer edit this canvas");
+    this.name = "WriteRevokedError";
+  }
+}

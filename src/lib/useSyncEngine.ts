@@ -246,6 +246,7 @@ const emptyState: SyncState = {
   pendingCount: 0,
   conflicts: [],
   closedReason: null,
+  writable: true,
 };
 const noopSubscribe = () => () => {};
 const emptySnapshot = () => emptyState;

@@ -35,7 +35,8 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
 /** UI-2: the block editor of one canvas. */
 export function Editor({ engine, state, canvas, me, error, onDismissError }: Props) {
   const closed = state.connection === "closed";
-  const readOnly = canvas.role === "reader" || closed;
+  const revoked = !state.writable && !closed;
+  const readOnly = canvas.role === "reader" || closed || revoked;
   const tree = useMemo(() => buildTree(state.blocks), [state.blocks]);
   const undo = useUndo(engine);
   const tracker = usePresence({
@@ -160,6 +161,14 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
       </div>
       <h1 className={styles.title}>{canvas.title}</h1>
       {canvas.role === "reader" ? <p className={styles.readOnlyNote}>You can view this canvas.</p> : null}
+      {revoked ? (
+        <p role="alert" className={`alert ${styles.errorBanner}`}>
+          You can no longer edit this canvas (your role changed); you can still view it live.
+          {state.pendingCount > 0
+            ? ` ${state.pendingCount} unsent edit${state.pendingCount === 1 ? " is" : "s are"} kept on this device.`
+            : ""}
+        </p>
+      ) : null}
       {closed ? (
         <p role="alert" className={`alert ${styles.errorBanner}`}>
           {state.closedReason === "canvas_deleted"
