@@ -187,6 +187,10 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
           else res.destroy();
         });
     });
+    // Proxies in front (the web app's, a load balancer) keep idle connections open for reuse:
+    // the server must outlast them, or a request sent just as it closes one gets a reset.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     // H1: the real-time engine on the same port (RT-1..7).
     const hub = new RealtimeHub({
       db,
