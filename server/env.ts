@@ -69,6 +69,8 @@ const envSchema = z.object({
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
   JWT_PUBLIC_KEYS: z.string().min(1).optional(),
   ALLOWED_ORIGINS: z.string().optional(),
+  /** Where browsers open the WebSocket (A1's ws_url), e.g. `wss://rt.example.com`; unset: the request's Host. */
+  PUBLIC_WS_URL: url(["ws", "wss"]).optional(),
   RATE_LIMITS: rateLimitsJson.optional(),
   CANARY_PERCENT: z.coerce.number().min(0).max(100).default(100),
   WORKERS: z.enum(["on", "off"]).default("on"),

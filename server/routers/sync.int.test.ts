@@ -404,6 +404,18 @@ describe("A1 canvas with realtime mode", () => {
     expect((await stranger.fetch(`/api/v1/canvas/${canvas}`)).status).toBe(404);
   });
 
+  it("OPS-4: PUBLIC_WS_URL sets the ws_url browsers get, whatever Host the request came with", async () => {
+    const pub = await startTestApi({ RATE_LIMITS: LIMITS_ENV, PUBLIC_WS_URL: "wss://rt.example.com/" });
+    try {
+      const owner = await pub.user();
+      const canvas = await pub.canvas(owner);
+      const body = (await (await owner.fetch(`/api/v1/canvas/${canvas}`)).json()) as Json;
+      expect(body.realtime.ws_url).toBe(`wss://rt.example.com/ws/canvas/${canvas}`);
+    } finally {
+      await pub.stop();
+    }
+  });
+
   it("OPS-4: CANARY_PERCENT=0 answers polling", async () => {
     const polling = await startTestApi({ RATE_LIMITS: LIMITS_ENV, CANARY_PERCENT: "0" });
     try {

@@ -28,8 +28,13 @@ const tags = ["sync"];
 const exact = <T extends z.ZodType>(schema: T) => z.union([schema]);
 const coordinate = exact(z.number().min(-1e9).max(1e9));
 
-/** `ws(s)://<host>/ws/canvas/<id>` from the request's Host (the address the client used). */
+/**
+ * `ws(s)://<host>/ws/canvas/<id>`: under PUBLIC_WS_URL when configured (the web app's proxy makes
+ * the Host the API's own address), else from the request's Host (the address the client used).
+ */
 function wsUrl(ctx: Context, id: string): string {
+  const pub = ctx.deps.env.PUBLIC_WS_URL;
+  if (pub) return `${pub.replace(/\/+$/, "")}/ws/canvas/${id}`;
   const req: IncomingMessage = ctx.req;
   const host = req.headers.host;
   const safeHost =
