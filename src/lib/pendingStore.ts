@@ -1,3 +1,4 @@
+import type { ConflictItem } from "./syncOptions";
 import type { Op, TextOp } from "./syncTypes";
 
 /** One local op not yet seen in the server's event stream (UI-3). Plain JSON: it is persisted. */
@@ -23,21 +24,35 @@ export interface PendingOp {
 
 export type { TextOp };
 
-/** Where pending ops survive a reload. */
+/**
+ * Where pending ops — and conflicts still waiting for the user's decision (UI-4: an edit the
+ * server refused is kept until the user chooses) — survive a reload.
+ */
 export interface PendingStore {
   load(): Promise<PendingOp[]>;
   save(ops: readonly PendingOp[]): Promise<void>;
+  loadConflicts?(): Promise<ConflictItem[]>;
+  saveConflicts?(items: readonly ConflictItem[]): Promise<void>;
 }
 
 /** In-memory store (tests, SSR): survives a new engine on the same instance. */
-export function createMemoryPendingStore(initial: PendingOp[] = []): PendingStore & { ops: PendingOp[] } {
+export function createMemoryPendingStore(
+  initial: PendingOp[] = [],
+): PendingStore & { ops: PendingOp[]; conflicts: ConflictItem[] } {
   const store = {
     ops: structuredClone(initial),
+    conflicts: [] as ConflictItem[],
     async load() {
       return structuredClone(store.ops);
     },
     async save(ops: readonly PendingOp[]) {
       store.ops = structuredClone([...ops]);
+    },
+    async loadConflicts() {
+      return structuredClone(store.conflicts);
+    },
+    async saveConflicts(items: readonly ConflictItem[]) {
+      store.conflicts = structuredClone([...items]);
     },
   };
   return store;
@@ -54,19 +69,29 @@ export function createLocalStoragePendingStore(
   storage: KeyValue = globalThis.localStorage,
 ): PendingStore {
   const key = `potentia.pending.${canvasId}`;
+  const conflictsKey = `potentia.conflicts.${canvasId}`;
+  const read = <T>(k: string): T[] => {
+    const raw = storage.getItem(k);
+    if (!raw) return [];
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return Array.isArray(parsed) ? (parsed as T[]) : [];
+    } catch {
+      return [];
+    }
+  };
   return {
     async load() {
-      const raw = storage.getItem(key);
-      if (!raw) return [];
-      try {
-        const parsed: unknown = JSON.parse(raw);
-        return Array.isArray(parsed) ? (parsed as PendingOp[]) : [];
-      } catch {
-        return [];
-      }
+      return read<PendingOp>(key);
     },
     async save(ops) {
       storage.setItem(key, JSON.stringify(ops));
+    },
+    async loadConflicts() {
+      return read<ConflictItem>(conflictsKey);
+    },
+    async saveConflicts(items) {
+      storage.setItem(conflictsKey, JSON.stringify(items));
     },
   };
 }

@@ -557,6 +557,36 @@ describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, 
     e.stop();
   });
 
+  it("UI-4 an undecided conflict survives a reload (stored with the pending ops); deciding it there still works", async () => {
+    const { server, store, make, e } = await started();
+    const id = e.create({ type: "text", content: "a", props: { x: 0 } });
+    await settle();
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, props: { x: 1 } },
+    ]);
+    e.update(id, { props: { x: 2 } });
+    await settle();
+    await settle();
+    expect(e.getSnapshot().conflicts).toHaveLength(1);
+    e.stop();
+    // A new page on the same store: the user still gets to choose.
+    const again = make();
+    await again.start();
+    await settle();
+    const [item] = again.getSnapshot().conflicts;
+    expect(item).toMatchObject({
+      blockId: id,
+      fields: [{ field: "props", theirs: { x: 1 }, mine: { x: 2 } }],
+    });
+    again.resolveConflict(item!.id, "mine");
+    await settle();
+    await settle();
+    expect(server.rows.get(id)?.block.props).toEqual({ x: 2 });
+    expect(again.getSnapshot().conflicts).toEqual([]);
+    expect(store.conflicts).toEqual([]);
+    again.stop();
+  });
+
   it("UI-4 conflict item: a text edit's mine is the full string even when the server echoes the text_op", async () => {
     const { server, ws, e } = await started();
     server.mineAsTextOp = true;

@@ -146,6 +146,9 @@ export class SyncEngine {
   /** Loads the durable queue and the snapshot, then connects and resends what is pending. */
   async start(): Promise<void> {
     this.pending = [...(await this.o.store.load()), ...this.pending];
+    // Conflicts the user had not decided before a reload are shown again (nothing lost silently).
+    const kept = (await this.o.store.loadConflicts?.().catch(() => [])) ?? [];
+    this.conflicts = [...kept.filter((k) => !this.conflicts.some((c) => c.id === k.id)), ...this.conflicts];
     this.started = true;
     if (!this.o.initial) {
       try {
@@ -482,6 +485,7 @@ export class SyncEngine {
         ...(view ? { block: view } : {}),
       },
     ];
+    void this.persistConflicts();
   }
 
   /** Unsent stale text ops right behind `p` on its block (typed before the same foreign replace). */
@@ -547,6 +551,7 @@ export class SyncEngine {
     if (!item) return;
     this.conflicts = this.conflicts.filter((c) => c !== item);
     if (choice === "mine") this.resubmit(item);
+    void this.persistConflicts();
     this.changed();
   }
 
@@ -791,6 +796,14 @@ export class SyncEngine {
   private async persist(): Promise<void> {
     try {
       await this.o.store.save(this.pending);
+    } catch (error) {
+      this.o.onError?.(error);
+    }
+  }
+
+  private async persistConflicts(): Promise<void> {
+    try {
+      await this.o.store.saveConflicts?.(this.conflicts);
     } catch (error) {
       this.o.onError?.(error);
     }
