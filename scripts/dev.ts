@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { parseEnvOrExit } from "../server/env";
+import { DEMO_EMAIL, DEMO_PASSWORD } from "../server/services/demo";
 import { webEnv } from "./localSecrets";
 import { supervise } from "./supervise";
 
@@ -27,8 +28,12 @@ const children: ChildProcess[] = [
   }),
 ];
 
+const demo =
+  env.mode === "single-node" && (process.env.DEMO ?? "on") === "on"
+    ? `  demo login: ${DEMO_EMAIL} / ${DEMO_PASSWORD}  (canvas "Welcome to POTENTIA")\n`
+    : "";
 console.log(
-  `\nPOTENTIA (${env.mode} mode)\n  web app:    http://127.0.0.1:${env.WEB_PORT}\n  API server: ${apiUrl}  (${apiUrl}/health, ${apiUrl}/ready)\n`,
+  `\nPOTENTIA (${env.mode} mode)\n  web app:    http://127.0.0.1:${env.WEB_PORT}\n  API server: ${apiUrl}  (${apiUrl}/health, ${apiUrl}/ready, docs ${apiUrl}/api/docs)\n${demo}`,
 );
 
 supervise(children);

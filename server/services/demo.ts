@@ -13,7 +13,7 @@ export const DEMO_PASSWORD = "potentia-demo";
  */
 /** What a new demo canvas starts with: one block of each type, through the normal write path. */
 const WELCOME: { type: string; content: string; props?: Record<string, unknown> }[] = [
-  { type: "heading", content: "Welcome to POTENTIA" },
+  { type: "heading", content: "Getting started" },
   {
     type: "text",
     content: "Everyone with access edits this canvas live. Open it in a second window to see.",
