@@ -63,13 +63,18 @@ interface KeyValue {
   setItem(key: string, value: string): void;
 }
 
-/** localStorage-backed store, one key per canvas. A corrupt value loads as empty. */
+/**
+ * localStorage-backed store, one key per user and canvas: ops wait for the person who made them
+ * (another account signing in on this browser never sends them as its own). A corrupt value
+ * loads as empty.
+ */
 export function createLocalStoragePendingStore(
   canvasId: string,
+  userId: string,
   storage: KeyValue = globalThis.localStorage,
 ): PendingStore {
-  const key = `potentia.pending.${canvasId}`;
-  const conflictsKey = `potentia.conflicts.${canvasId}`;
+  const key = `potentia.pending.${userId}.${canvasId}`;
+  const conflictsKey = `potentia.conflicts.${userId}.${canvasId}`;
   const read = <T>(k: string): T[] => {
     const raw = storage.getItem(k);
     if (!raw) return [];

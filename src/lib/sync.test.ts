@@ -100,17 +100,20 @@ describe("sync engine (UI-3)", () => {
     e2.stop();
   });
 
-  it("UI-3: the localStorage store round-trips and tolerates garbage", async () => {
+  it("UI-3: the localStorage store round-trips per user and canvas, and tolerates garbage", async () => {
     const mem = new Map<string, string>();
     const ls = {
       getItem: (k: string) => mem.get(k) ?? null,
       setItem: (k: string, v: string) => void mem.set(k, v),
     };
-    const s = createLocalStoragePendingStore("c1", ls);
+    const s = createLocalStoragePendingStore("c1", "u1", ls);
     const op = { op: { client_op_id: uuid(), action: "delete" as const, block_id: uuid(), base_version: 1 } };
     await s.save([op]);
     expect(await s.load()).toEqual([op]);
-    mem.set("potentia.pending.c1", "{not json");
+    // Another account on this browser has its own queue: it never sends u1's ops as its own.
+    expect(await createLocalStoragePendingStore("c1", "u2", ls).load()).toEqual([]);
+    expect(await createLocalStoragePendingStore("c1", "u1", ls).load()).toEqual([op]);
+    mem.set("potentia.pending.u1.c1", "{not json");
     expect(await s.load()).toEqual([]);
   });
 

@@ -15,6 +15,8 @@ export interface RealtimeInfo {
 
 export interface UseSyncEngineArgs {
   canvasId: string;
+  /** The signed-in user: unsent ops are stored per user (see createLocalStoragePendingStore). */
+  userId: string;
   initial: { blocks: BlockJson[]; server_seq: number };
   realtime: RealtimeInfo;
   getToken: () => Promise<string>;
@@ -211,7 +213,7 @@ function acquire(args: UseSyncEngineArgs, handlers: Handlers): SyncEngine {
         );
   const engine = new SyncEngine({
     canvasId: args.canvasId,
-    store: createLocalStoragePendingStore(args.canvasId),
+    store: createLocalStoragePendingStore(args.canvasId, args.userId),
     rest,
     ...(ws ? { ws } : {}),
     realtimeMode: args.realtime.mode,

@@ -39,6 +39,7 @@ export function EditorSession({ canvasId, load, getToken, me }: Props) {
   }, []);
   const { engine, state } = useSyncEngine({
     canvasId,
+    userId: me.id,
     initial: { blocks: load.blocks, server_seq: load.server_seq },
     realtime: load.realtime,
     getToken,
