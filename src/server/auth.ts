@@ -55,6 +55,11 @@ function refreshOnce(api: NonNullable<JWT["api"]>): Promise<ApiSession | null> {
     ),
   );
   refreshes.set(refreshToken, { at: now, result });
+  // A transient failure (network, 429, 5xx) is not remembered: the next request tries again.
+  result.catch((error: unknown) => {
+    const final = error instanceof ApiAuthError && (error.status === 401 || error.status === 400);
+    if (!final && refreshes.get(refreshToken)?.result === result) refreshes.delete(refreshToken);
+  });
   return result;
 }
 
