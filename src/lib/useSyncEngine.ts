@@ -83,7 +83,7 @@ function tokenSocketClass(getToken: () => Promise<string>) {
 
 /** RT-6 allows 10 messages per second per socket; stay under it with room for the subscribe. */
 const SOCKET_MESSAGES_PER_SECOND = 8;
-/** A mutation the server never answers (its rate-limit error carries no id) is retried after this. */
+/** A mutation left unanswered (a lost frame, a stalled server) is retried after this (same client_op_ids, MUT-3). */
 const MUTATION_TIMEOUT_MS = 10_000;
 
 /**
