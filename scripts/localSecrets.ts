@@ -16,10 +16,8 @@ async function fileSecret(dataDir: string, name: string): Promise<string> {
   } catch {
     const secret = randomBytes(32).toString("base64url");
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: "wx" }).catch(async () => {
-      // Another process won the race: use its secret.
-      return undefined;
-    });
+    // "wx": if another process won the race, its secret is the one read back below.
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: "wx" }).catch(() => undefined);
     return (await readFile(file, "utf8")).trim();
   }
 }

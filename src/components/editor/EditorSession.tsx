@@ -32,9 +32,6 @@ export function EditorSession({ canvasId, load, getToken, me }: Props) {
   const [error, setError] = useState<string | null>(null);
   // Only a rejected op is news to the user; connection trouble shows in the connection badge.
   const onError = useCallback((e: unknown, op?: Op) => {
-    // Keystrokes that cancel out ("a" then Backspace before the batch left) compose into an empty
-    // text_op, which the server refuses; nothing was lost, so it is not news to the user.
-    if (op?.text_op !== undefined && op.text_op.length === 0) return;
     if (op) setError(`A change could not be saved: ${describeError(e)}`);
   }, []);
   const { engine, state } = useSyncEngine({
