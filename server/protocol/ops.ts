@@ -36,6 +36,8 @@ export const opSchema = z
     action: z.enum(["create", "update", "delete"]),
     block_id: z.uuid(),
     base_version: z.number().int().min(1).optional(),
+    /** MUT-9: the client_op_id of this client's previous op on the same block still unanswered when this one was made. */
+    prev_client_op_id: z.uuid().optional(),
     type: z.enum(BLOCK_TYPES).optional(),
     parent_id: z.uuid().nullable().optional(),
     content: z.string().max(MAX_CONTENT_CHARS).optional(),
@@ -52,6 +54,7 @@ export const opSchema = z
       if (op.type === undefined) issue("type", "is required for create");
       if (op.text_op !== undefined) issue("text_op", "is not allowed for create (send content)");
       if (op.base_version !== undefined) issue("base_version", "is not allowed for create");
+      if (op.prev_client_op_id !== undefined) issue("prev_client_op_id", "is not allowed for create");
     }
     if (op.action === "delete") {
       for (const f of ["type", "parent_id", "content", "props", "text_op", "position"] as const) {
@@ -71,6 +74,7 @@ export const opSchema = z
       issue("position", "a block cannot be placed next to itself");
     }
     if (op.parent_id && op.parent_id === op.block_id) issue("parent_id", "a block cannot be its own parent");
+    if (op.prev_client_op_id === op.client_op_id) issue("prev_client_op_id", "an op cannot follow itself");
   });
 export type Op = z.infer<typeof opSchema>;
 

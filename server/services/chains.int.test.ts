@@ -36,7 +36,10 @@ afterAll(async () => {
 
 beforeEach(async () => {
   canvas = await seedCanvas(db, alice);
-  await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [canvas, bob]);
+  await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [
+    canvas,
+    bob,
+  ]);
 });
 
 async function mutate(userId: string, ops: Record<string, unknown>[]): Promise<OpResult[]> {
@@ -162,7 +165,9 @@ describe("MUT-9: offline chains", () => {
 describe("MUT-10: identical concurrent changes", () => {
   it("MUT-10: both users ticking the same todo is no conflict", async () => {
     const block = await createBlock({ type: "todo", props: { checked: false } });
-    expect((await mutate(alice, [update(block, 1, { props: { checked: true } })]))[0]!.status).toBe("success");
+    expect((await mutate(alice, [update(block, 1, { props: { checked: true } })]))[0]!.status).toBe(
+      "success",
+    );
     const [r] = await mutate(bob, [update(block, 1, { props: { checked: true } })]);
     expect(r!.status).toBe("success");
     expect(r!.block!.props).toEqual({ checked: true });
@@ -182,7 +187,9 @@ describe("MUT-10: identical concurrent changes", () => {
       update(block, 1, { type: "quote", parent_id: parent, content: "Same", position: { after: parent } }),
     ]);
     expect(same[0]!.status).toBe("success");
-    const [differ] = await mutate(bob, [update(block, 1, { type: "quote", props: { a: 1 }, content: "Other" })]);
+    const [differ] = await mutate(bob, [
+      update(block, 1, { type: "quote", props: { a: 1 }, content: "Other" }),
+    ]);
     expect(differ!.status).toBe("conflict");
     // Only the field that really differs is reported (props was not changed by anyone).
     expect(differ!.conflict!.fields.map((f) => f.field)).toEqual(["content"]);
