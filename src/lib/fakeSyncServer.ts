@@ -164,8 +164,14 @@ export class FakeSyncServer {
       };
     };
     if (row.deleted) return conflict("deleted");
+    // MUT-9: changes made by this op's own chain (prev_client_op_id links) are not stale.
+    const chain = this.chainVersions(op, base);
     const changed = (f: string) =>
-      since.some((h) => (f === "content" && op.text_op !== undefined ? h.content_set : h.fields.includes(f)));
+      since.some(
+        (h) =>
+          !chain.has(h.version) &&
+          (f === "content" && op.text_op !== undefined ? h.content_set : h.fields.includes(f)),
+      ) && !(op.action === "update" && this.sameValue(row.block, f, op));
     const stale =
       op.action === "delete" ? (["content", "props", "type", "parent_id", "position"] as const) : fields;
     if (stale.some(changed)) return conflict("stale_fields", stale.filter(changed));
@@ -210,6 +216,44 @@ export class FakeSyncServer {
     row.block = next;
     row.versions.push(next);
     return this.commit(op, row.deleted ? null : next, textOp, next.version);
+  }
+
+  /** Versions applied after `base` by the chain `op` names (as potentia_chain_versions walks it). */
+  private chainVersions(op: Op, base: number): Set<number> {
+    const out = new Set<number>();
+    let prev = op.prev_client_op_id;
+    for (let depth = 0; prev && depth < 64; depth++) {
+      const seen = this.results.get(`${prev}|${op.block_id}`);
+      if (!seen) break;
+      const { result } = seen;
+      if (result.status === "success" && result.version !== null) {
+        if (result.version <= base) break;
+        out.add(result.version);
+      }
+      prev = (JSON.parse(seen.payload) as Op).prev_client_op_id;
+    }
+    return out;
+  }
+
+  /** MUT-10 (as potentia_same_value): the update sets field `f` to the value it already has. */
+  private sameValue(b: BlockJson, f: string, op: Op): boolean {
+    if (f === "type") return op.type === b.type;
+    if (f === "parent_id") return (op.parent_id ?? null) === b.parent_id;
+    if (f === "content") return op.content !== undefined && op.content === b.content;
+    if (f === "props" && op.props) {
+      const props: Record<string, unknown> = { ...b.props, ...op.props };
+      for (const [k, v] of Object.entries(op.props)) if (v === null) delete props[k];
+      return JSON.stringify(sortKeys(props)) === JSON.stringify(sortKeys(b.props));
+    }
+    if (f === "position" && op.position) {
+      const order = this.liveBlocks();
+      const i = order.findIndex((x) => x.block_id === b.block_id);
+      if (i < 0) return false;
+      if (op.position.after && order[i - 1]?.block_id !== op.position.after) return false;
+      if (op.position.before && order[i + 1]?.block_id !== op.position.before) return false;
+      return op.position.after || op.position.before ? true : i === order.length - 1;
+    }
+    return false;
   }
 
   /** y_order for `self` at `position` (after / before / both; none: at the end), as LEX-1 places it. */
@@ -431,4 +475,8 @@ export class FakeTransport implements SyncTransport {
     if (this.manual) sub.queue.push(e);
     else queueMicrotask(() => !sub.closed && sub.h.onEvent(e));
   }
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -4,7 +4,14 @@ import type { BlockJson, Op, OpEvent, TextOp } from "./syncTypes";
 
 export const MAX_OPS_PER_REQUEST = 50;
 
-const TEXT_ONLY_KEYS = new Set(["client_op_id", "action", "block_id", "base_version", "text_op"]);
+const TEXT_ONLY_KEYS = new Set([
+  "client_op_id",
+  "action",
+  "block_id",
+  "base_version",
+  "prev_client_op_id",
+  "text_op",
+]);
 
 /**
  * A keystroke may join `last` when it is an unsent text-only edit of the same block and not stale
@@ -53,13 +60,28 @@ export function selectBatch(
   return { batch };
 }
 
+/** An update that only edits text: its base may follow the text it is rebased onto (MUT-9). */
+function textOnly(p: PendingOp): boolean {
+  return (
+    p.op.action === "update" &&
+    p.op.text_op !== undefined &&
+    Object.keys(p.op).every((k) => TEXT_ONLY_KEYS.has(k))
+  );
+}
+
 /**
  * Takes an applied op event (already in the confirmed state) into the pending queue. Our own op
- * leaves the queue and later ops on its block start at its version. A foreign text op is
- * transformed into our pending text ops the way the server will take them: the server transforms
- * an incoming op over committed ones with ours on the "left", so ours go "left" here and theirs
- * "right". A foreign wholesale content change makes unsent text ops stale: they keep their old
- * base so the server reports the conflict (MUT-4) instead of misplacing them.
+ * leaves the queue. A foreign text op is transformed into our pending text ops the way the server
+ * will take them: the server transforms an incoming op over committed ones with ours on the
+ * "left", so ours go "left" here and theirs "right". A foreign wholesale content change makes
+ * unsent text ops stale: they keep their old base so the server reports the conflict (MUT-4)
+ * instead of misplacing them.
+ *
+ * Bases (MUT-9): an unsent text-only op is rebased over every text change it is put after, so its
+ * base follows the version its text now applies to. Any other op keeps the version its author had
+ * seen when making it — the server judges its fields against that, and its chain link
+ * (`prev_client_op_id`) tells it which later changes were this client's own. An op made while its
+ * block was still our unconfirmed create takes the create's version.
  */
 export function rebaseOverEvent(
   pending: readonly PendingOp[],
@@ -71,7 +93,10 @@ export function rebaseOverEvent(
   const later = pending.filter((p, i) => p.op.block_id === e.block_id && i > own);
   if (own >= 0) {
     if (e.block)
-      for (const p of later) if (!p.wire && p.op.action !== "create") p.op.base_version = e.block.version;
+      for (const p of later) {
+        if (p.wire || p.op.action === "create") continue;
+        if (p.op.base_version === undefined || (textOnly(p) && !p.stale)) p.op.base_version = e.block.version;
+      }
     return next;
   }
   let theirs = (e.text_op as TextOp | null) ?? null;
@@ -82,7 +107,7 @@ export function rebaseOverEvent(
     if (theirs) {
       p.op.text_op = textType.transform(mine, theirs, "left") as Op["text_op"];
       theirs = textType.transform(theirs, mine, "right");
-      if (!p.wire && !p.stale && e.block) p.op.base_version = e.block.version;
+      if (!p.wire && !p.stale && e.block && textOnly(p)) p.op.base_version = e.block.version;
     } else if (replaced && !p.wire) p.stale = true;
   }
   return next;

@@ -527,6 +527,85 @@ describe("sync engine (UI-3)", () => {
   });
 });
 
+describe("sync engine: offline chains (MUT-9, MUT-10)", () => {
+  /** A block "Hello" at version 1 on a fake server, and an engine that has seen it, offline. */
+  async function offlineBob(onConflict: (r: OpResult) => void) {
+    const server = new FakeSyncServer();
+    const id = uuid();
+    server.mutate([{ client_op_id: uuid(), action: "create", block_id: id, type: "text", content: "Hello" }]);
+    const { ws, rest, make } = setup({ onConflict, backoffMaxMs: 100 }, server);
+    ws.down = true;
+    rest.down = true;
+    const bob = make({ initial: { blocks: server.liveBlocks(), server_seq: server.lastSeq } });
+    await bob.start();
+    await settle();
+    const online = async () => {
+      ws.down = false;
+      rest.down = false;
+      await vi.advanceTimersByTimeAsync(2_000);
+    };
+    return { server, ws, id, bob, online };
+  }
+
+  it("MUT-9: an offline [text, type] chain does not overwrite another user's type change: the type conflicts", async () => {
+    const conflicts: OpResult[] = [];
+    const { server, ws, id, bob, online } = await offlineBob((r) => conflicts.push(r));
+    bob.editText(id, [5, "!"]);
+    bob.flush();
+    bob.update(id, { type: "heading" });
+    // Alice, online, makes it a quote (version 2).
+    server.mutate([{ client_op_id: uuid(), action: "update", block_id: id, base_version: 1, type: "quote" }]);
+    await online();
+    const sent = ws.sent.flat();
+    expect(sent.map((o) => o.base_version)).toEqual([1, 1]);
+    expect(sent[1]!.prev_client_op_id).toBe(sent[0]!.client_op_id);
+    expect(conflicts.map((r) => r.conflict?.fields.map((f) => [f.field, f.theirs, f.mine]))).toEqual([
+      [["type", "quote", "heading"]],
+    ]);
+    expect(server.rows.get(id)?.block).toMatchObject({ type: "quote", content: "Hello!" });
+    expect(bob.getSnapshot().byId.get(id)).toMatchObject({ type: "quote", content: "Hello!" });
+    expect(bob.getSnapshot().conflicts).toHaveLength(1);
+    bob.stop();
+  });
+
+  it("MUT-9: an offline chain that changes one field twice never conflicts with itself", async () => {
+    const conflicts: OpResult[] = [];
+    const { server, id, bob, online } = await offlineBob((r) => conflicts.push(r));
+    bob.update(id, { type: "quote" });
+    bob.editText(id, [5, "!"]);
+    bob.flush();
+    bob.update(id, { type: "heading" });
+    bob.update(id, { props: { level: 1 } });
+    bob.update(id, { props: { level: 2 } });
+    // Alice's concurrent edit of the text merges and touches no field of the chain's.
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, text_op: ["> "] },
+    ]);
+    await online();
+    expect(conflicts).toEqual([]);
+    expect(server.rows.get(id)?.block).toMatchObject({
+      type: "heading",
+      content: "> Hello!",
+      props: { level: 2 },
+    });
+    expect(bob.getSnapshot().pendingCount).toBe(0);
+    bob.stop();
+  });
+
+  it("MUT-10: an offline tick of a todo someone else ticked too opens no conflict", async () => {
+    const conflicts: OpResult[] = [];
+    const { server, id, bob, online } = await offlineBob((r) => conflicts.push(r));
+    bob.update(id, { props: { checked: true } });
+    server.mutate([
+      { client_op_id: uuid(), action: "update", block_id: id, base_version: 1, props: { checked: true } },
+    ]);
+    await online();
+    expect(conflicts).toEqual([]);
+    expect(bob.getSnapshot().conflicts).toEqual([]);
+    bob.stop();
+  });
+});
+
 describe("sync engine: conflicts, presence, listeners, close codes (UI-3, UI-4, UI-5, RT-7)", () => {
   async function started(extra: Partial<SyncEngineOptions> = {}) {
     const s = setup(extra);

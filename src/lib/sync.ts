@@ -286,13 +286,21 @@ export class SyncEngine {
     this.pump();
   }
 
+  /**
+   * MUT-9: an op's base is the version of the block this client had confirmed when the user made
+   * the change (never an optimistic local count, which could name another user's op), and it
+   * names the previous op of this client on the block that the server has not confirmed yet, so
+   * the server can tell this chain's own changes from everyone else's.
+   */
   private baseOp(action: "update" | "delete", blockId: string, fields: Partial<Op>): Op {
     const base = this.confirmed.get(blockId)?.version;
+    const prev = this.pending.findLast((p) => p.op.block_id === blockId && p.op.action !== "create");
     return {
       client_op_id: this.uuid(),
       action,
       block_id: blockId,
       ...(base !== undefined ? { base_version: base } : {}),
+      ...(prev ? { prev_client_op_id: prev.op.client_op_id } : {}),
       ...fields,
     } as Op;
   }
