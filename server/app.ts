@@ -211,6 +211,7 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       tokens,
       allowedOrigins: env.ALLOWED_ORIGINS,
       heartbeatMs: env.WS_HEARTBEAT_MS,
+      trustedProxies: env.TRUSTED_PROXIES,
       accepting: () => !draining,
     });
     await new Promise<void>((resolve, reject) => {

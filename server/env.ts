@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseTrustedProxies } from "./domain/clientAddress";
 
 /** Per-route limit: `points` requests per `duration` seconds (rate-limiter-flexible's terms). */
 export const rateRuleSchema = z.object({
@@ -54,6 +55,16 @@ const rateLimitsJson = z
     ),
   );
 
+/** SEC-4: addresses/CIDRs (and `loopback`) of proxies whose X-Forwarded-For hops are believed. */
+const trustedProxies = z.string().transform((text, ctx) => {
+  try {
+    return parseTrustedProxies(text);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   API_PORT: port.default(4000),
@@ -72,6 +83,8 @@ const envSchema = z.object({
   /** Where browsers open the WebSocket (A1's ws_url), e.g. `wss://rt.example.com`; unset: the request's Host. */
   PUBLIC_WS_URL: url(["ws", "wss"]).optional(),
   RATE_LIMITS: rateLimitsJson.optional(),
+  /** SEC-4: proxies in front of the API (none by default: X-Forwarded-For is ignored). */
+  TRUSTED_PROXIES: trustedProxies.default(() => parseTrustedProxies("")),
   CANARY_PERCENT: z.coerce.number().min(0).max(100).default(100),
   WORKERS: z.enum(["on", "off"]).default("on"),
   /** Single-node only: create the demo account and canvas at start (`npm run dev` / `npm start` set it). */

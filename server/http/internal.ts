@@ -8,7 +8,7 @@ import { rateLimitHeaders } from "../trpc/rateLimit";
 import { readJsonBody, sendProblem } from "./problem";
 
 export interface InternalDeps {
-  env: Pick<Env, "INTERNAL_TOKEN" | "NODE_ENV" | "RATE_LIMITS">;
+  env: Pick<Env, "INTERNAL_TOKEN" | "NODE_ENV" | "RATE_LIMITS" | "TRUSTED_PROXIES">;
   limiter: Limiter;
   metrics: Metrics;
 }
@@ -93,7 +93,7 @@ export async function handleInternal(
 
   if (req.method !== "POST") return methodNotAllowed(res, "POST");
   const rule = deps.env.RATE_LIMITS.M3;
-  const limit = await deps.limiter.consume("M3", `ip:${clientIp(req)}`, rule);
+  const limit = await deps.limiter.consume("M3", `ip:${clientIp(req, deps.env.TRUSTED_PROXIES)}`, rule);
   for (const [name, value] of Object.entries(rateLimitHeaders(limit))) res.setHeader(name, value);
   if (!limit.allowed) {
     deps.metrics.rateLimited("M3");

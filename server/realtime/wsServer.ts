@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { authorizeCanvas } from "../auth/access";
 import type { TokenVerifier } from "../auth/principal";
+import type { TrustedProxies } from "../domain/clientAddress";
 import { DomainError } from "../domain/errors";
 import { clientIp } from "../trpc/context";
 import { CloseCodes } from "./closeCodes";
@@ -22,6 +23,8 @@ export interface WsServerOptions {
   tokens: TokenVerifier;
   allowedOrigins: readonly string[];
   heartbeatMs?: number;
+  /** SEC-4: proxies whose X-Forwarded-For is believed (none by default). */
+  trustedProxies?: TrustedProxies;
   /** False while draining (OPS-5): new sockets are refused with 503. */
   accepting: () => boolean;
 }
@@ -99,7 +102,7 @@ export function attachWebSockets(server: Server, opts: WsServerOptions): { close
         opts.hub.accept(ws, {
           principal,
           canvasId,
-          ip: clientIp(req),
+          ip: clientIp(req, opts.trustedProxies ?? []),
           userAgent: typeof ua === "string" ? ua.slice(0, 512) : null,
         });
       });

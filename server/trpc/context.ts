@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app";
 import type { Principal } from "../auth/principal";
+import { resolveClientAddress, type TrustedProxies } from "../domain/clientAddress";
 
 export interface Context {
   deps: AppDeps;
@@ -14,15 +15,12 @@ export interface Context {
   tokenError?: string;
 }
 
-/** The caller's address; trusts X-Forwarded-For only from loopback (the load balancer's hop). */
-export function clientIp(req: IncomingMessage): string {
-  const remote = req.socket.remoteAddress ?? "unknown";
-  const forwarded = req.headers["x-forwarded-for"];
-  const isLoopback = remote === "127.0.0.1" || remote === "::1" || remote === "::ffff:127.0.0.1";
-  if (isLoopback && typeof forwarded === "string" && forwarded.length > 0) {
-    return forwarded.split(",")[0]!.trim();
-  }
-  return remote;
+/**
+ * SEC-4: the caller's address, for rate limits and audit rows: the rightmost X-Forwarded-For hop
+ * that is not one of `TRUSTED_PROXIES` (the header is ignored unless the peer is one of them).
+ */
+export function clientIp(req: IncomingMessage, trusted: TrustedProxies): string {
+  return resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
 }
 
 export async function createContext(
@@ -46,7 +44,7 @@ export async function createContext(
     req,
     res,
     principal,
-    ip: clientIp(req),
+    ip: clientIp(req, deps.env.TRUSTED_PROXIES),
     userAgent: typeof ua === "string" ? ua.slice(0, 512) : null,
     ...(tokenError ? { tokenError } : {}),
   };
