@@ -27,26 +27,36 @@ LANGUAGE sql STABLE AS $$
   SELECT coalesce(array_agg(version) FILTER (WHERE status = 'success' AND version > p_base), '{}') FROM chain
 $$;
 
--- Whether an applied op outside `p_chain` changed `p_field` of `p_block` in (p_base, p_version].
--- 'content' counts text ops and wholesale sets, 'content_set' only wholesale sets; a re-key
--- (LEX-4) changes no field. A history the op log no longer holds in full counts as changed (the
--- conservative answer: a conflict the user decides, never a silent overwrite). The walk covers
--- at most 1,000 versions; a base older than that is judged conservatively too (SEC-5).
+-- Whether an applied op outside `p_chain` changed the value of `p_field` of `p_block` in
+-- (p_base, p_version]: an op that set the field to the value it had changed nothing. 'content'
+-- counts text ops and wholesale sets, 'content_set' only wholesale sets; a re-key (LEX-4) is no
+-- move. A move counts when it changed the block's key (a drop in place is rare and then judged as
+-- a change: the user decides). Each op's before and after values come from the op log; a history
+-- it no longer holds in full, or one of more than 100 versions, counts as changed — the
+-- conservative answer, a conflict the user decides, never a silent overwrite (SEC-5: bounded).
 CREATE OR REPLACE FUNCTION potentia_changed_by_others(
   p_block uuid, p_field text, p_base integer, p_version integer, p_chain integer[]
 ) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-  SELECT p_version - p_base > 1000
-      OR count(*) <> p_version - p_base
-      OR coalesce(bool_or(NOT (o.version = ANY (p_chain)) AND (
-           o.action = 'delete'
+  WITH h AS (
+    SELECT o.version, o.action, o.content_set, o.payload,
+           o.result -> 'block' AS b, lag(o.result -> 'block') OVER (ORDER BY o.version) AS a
+      FROM block_operations o
+     WHERE o.block_id = p_block AND o.status = 'success'
+       AND o.version >= p_base AND o.version <= p_version AND p_version - p_base <= 100
+  )
+  SELECT p_version - p_base > 100
+      OR count(*) FILTER (WHERE h.version > p_base) <> p_version - p_base
+      OR coalesce(bool_or(h.version > p_base AND NOT (h.version = ANY (p_chain)) AND (
+           h.action = 'delete' OR h.a IS NULL OR h.b IS NULL OR jsonb_typeof(h.b) <> 'object'
            OR CASE p_field
-                WHEN 'content' THEN o.payload ? 'content' OR o.payload ? 'text_op'
-                ELSE o.payload ? (CASE WHEN p_field = 'content_set' THEN 'content' ELSE p_field END)
+                WHEN 'content' THEN (h.payload ? 'content' OR h.payload ? 'text_op')
+                                    AND h.b -> 'content' IS DISTINCT FROM h.a -> 'content'
+                WHEN 'content_set' THEN h.content_set AND h.b -> 'content' IS DISTINCT FROM h.a -> 'content'
+                WHEN 'position' THEN h.payload ? 'position' AND h.b -> 'y_order' IS DISTINCT FROM h.a -> 'y_order'
+                ELSE h.payload ? p_field AND h.b -> p_field IS DISTINCT FROM h.a -> p_field
               END)), false)
-    FROM block_operations o
-   WHERE o.block_id = p_block AND o.status = 'success' AND o.version > p_base AND o.version <= p_version
-     AND p_version - p_base <= 1000
+    FROM h
 $$;
 
 -- MUT-10: whether the update `p_op` sets `p_field` of `b` to the value it already has. Position:
@@ -168,9 +178,9 @@ BEGIN
       USING ERRCODE = 'P0001', HINT = 'invalid_op';
   END IF;
 
-  -- MUT-4: field-level staleness. A delete touches every field. MUT-9: a field changed since
-  -- the base only by this op's own chain (prev_client_op_id) is not stale; MUT-10: setting a
-  -- field to the value it already has is no conflict.
+  -- MUT-4: field-level staleness. A delete touches every field. A field whose last change is
+  -- after the base conflicts unless the op sets it to the value it already has (MUT-10) or
+  -- nobody but this op's own chain (prev_client_op_id, MUT-9) changed its value since.
   IF v_base < v_row.version THEN
     FOREACH v_field IN ARRAY ARRAY['content', 'props', 'type', 'parent_id', 'position'] LOOP
       CONTINUE WHEN v_action = 'update' AND NOT (p_op ? v_field)
@@ -179,14 +189,13 @@ BEGIN
       v_check := CASE WHEN v_field = 'content' AND v_action = 'update' AND NOT (p_op ? 'content')
                       THEN 'content_set' ELSE v_field END;
       CONTINUE WHEN block_field_version(v_row, v_check) <= v_base;
-      IF p_op ? 'prev_client_op_id' THEN
-        IF v_chain IS NULL THEN
-          v_chain := potentia_chain_versions(v_block_id, p_user, (p_op ->> 'prev_client_op_id')::uuid, v_base);
-        END IF;
-        CONTINUE WHEN cardinality(v_chain) > 0
-                  AND NOT potentia_changed_by_others(v_block_id, v_check, v_base, v_row.version, v_chain);
-      END IF;
       CONTINUE WHEN v_action = 'update' AND potentia_same_value(v_row, v_field, p_op);
+      IF v_chain IS NULL THEN
+        v_chain := CASE WHEN p_op ? 'prev_client_op_id'
+                        THEN potentia_chain_versions(v_block_id, p_user, (p_op ->> 'prev_client_op_id')::uuid, v_base)
+                        ELSE '{}'::integer[] END;
+      END IF;
+      CONTINUE WHEN NOT potentia_changed_by_others(v_block_id, v_check, v_base, v_row.version, v_chain);
       IF v_base_block IS NULL THEN v_base_block := coalesce(block_at_version(v_block_id, v_base), '{}'::jsonb); END IF;
       v_fields := v_fields || jsonb_build_array(jsonb_build_object(
         'field', v_field,
@@ -229,6 +238,17 @@ BEGIN
   IF p_op ? 'text_op' THEN
     IF v_rebase IS NULL OR (v_rebase ->> 'version')::integer <> v_row.version THEN
       RETURN jsonb_build_object('rebase_needed', true);
+    END IF;
+    IF NOT (v_rebase ? 'content') AND NOT (v_rebase ? 'error') THEN
+      -- The rebase stopped at a wholesale content change that did not count as someone else's
+      -- change above (it set the text it had): still no safe place for the edit, so the user decides.
+      v_seq := nextval('seq_block_events');
+      IF v_base_block IS NULL THEN v_base_block := coalesce(block_at_version(v_block_id, v_base), '{}'::jsonb); END IF;
+      RETURN jsonb_build_object('result', potentia_log_unapplied(p_canvas, v_seq, v_block_id, v_client_op, p_user,
+        v_action, v_base, p_payload, 'conflict', v_row.version, block_json(v_row),
+        jsonb_build_object('reason', 'stale_fields', 'fields', jsonb_build_array(jsonb_build_object(
+          'field', 'content', 'base', v_base_block -> 'content', 'theirs', to_jsonb(v_row.content),
+          'mine', coalesce(v_rebase -> 'mine', p_op -> 'text_op')))), NULL));
     END IF;
     IF v_rebase ? 'error' THEN
       RAISE EXCEPTION '%', v_rebase ->> 'error' USING ERRCODE = 'P0001',
