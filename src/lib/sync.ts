@@ -127,6 +127,7 @@ export class SyncEngine {
       mode: options.ws && options.realtimeMode !== "polling" ? "websocket" : "polling",
       maxSocketFailures: this.o.maxSocketFailures,
       socketRetryMs: this.o.socketRetryMs,
+      ...(options.network ? { network: options.network } : {}),
       seq: () => this.serverSeq,
       onEvent: this.onEvent,
       onState: (state, transport) => {

@@ -1,5 +1,6 @@
 import type { PacerOptions } from "./pacer";
 import type { PendingStore } from "./pendingStore";
+import type { NetworkStatus } from "./syncConnection";
 import type {
   BlockJson,
   ClosedReason,
@@ -65,6 +66,8 @@ export interface SyncEngineOptions {
   maxSocketFailures?: number;
   /** How often a polling client probes the socket again. */
   socketRetryMs?: number;
+  /** Whether the device has a network (the browser's online/offline); absent: always assumed. */
+  network?: NetworkStatus;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   /** A1's blocks and server_seq, when already loaded. */

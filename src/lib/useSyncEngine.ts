@@ -3,6 +3,7 @@
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { createLocalStoragePendingStore } from "./pendingStore";
 import { SyncEngine, type SyncEngineOptions, type SyncState } from "./sync";
+import { browserNetworkStatus } from "./syncConnection";
 import { createRestTransport, createWsTransport, type SocketLike } from "./syncTransport";
 import { type BlockJson, type SyncTransport, TransientError } from "./syncTypes";
 
@@ -217,6 +218,8 @@ function acquire(args: UseSyncEngineArgs, handlers: Handlers): SyncEngine {
     rest,
     ...(ws ? { ws } : {}),
     realtimeMode: args.realtime.mode,
+    // UI-3: "Offline" as soon as the browser loses the network, and a reconnect at once when it is back.
+    network: browserNetworkStatus(),
     initial: args.initial,
     onConflict: (r, op) => handlers.current.onConflict?.(r, op),
     onError: (e, op) => handlers.current.onError?.(e, op),

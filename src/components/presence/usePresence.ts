@@ -67,8 +67,9 @@ export function usePresence({
     // The start announcement may have found no transport yet (sends are fire-and-forget): say
     // hello once connected, so REST (polling) clients join the online list without waiting 20 s.
     tracker.announce();
-    // Join/leave events may have been missed while the connection was down.
-    if (was === "reconnecting") tracker.refresh();
+    // Join/leave events may have been missed while the connection was down (or before the first
+    // subscription started).
+    if (was === "reconnecting" || was === "offline") tracker.refresh();
   }, [connection, tracker]);
 
   // H4 polling carries no presence events: the A8 list is then the only news of who is online
