@@ -382,6 +382,81 @@ describe("undo / redo (UI-5)", () => {
     converged();
   });
 
+  it("UI-5: undoing a split puts the caret back where Enter was pressed; redo puts it in the new block", async () => {
+    const { e, u, order, converged } = await setup();
+    const a = e.create({ type: "text", content: "Hello world" });
+    await settle(1500);
+    let b = "";
+    u.transact(
+      () => {
+        e.editText(a, [6, { d: 5 }]);
+        b = e.create({ type: "text", content: "world", position: { after: a } });
+      },
+      { blockId: a, start: 6, end: 6 },
+    );
+    await settle();
+    expect(u.undo({ blockId: b, start: 0, end: 0 })).toBe(true);
+    expect(order()).toEqual(["Hello world"]);
+    expect(u.caret()).toEqual({ blockId: a, start: 6, end: 6 });
+    await settle();
+    expect(u.redo({ blockId: a, start: 6, end: 6 })).toBe(true);
+    expect(order()).toEqual(["Hello ", "world"]);
+    // The new block was re-created under a new id: the caret follows it.
+    const again = e.getSnapshot().blocks[1]?.block_id as string;
+    expect(again).not.toBe(b);
+    expect(u.caret()).toEqual({ blockId: again, start: 0, end: 0 });
+    await settle();
+    converged();
+  });
+
+  it("UI-5: a merge (Backspace at the start of a block) is one step; undo restores both blocks and the caret", async () => {
+    const { e, u, order, converged } = await setup();
+    const a = e.create({ type: "text", content: "Hello " });
+    const b = e.create({ type: "text", content: "world", position: { after: a } });
+    await settle(1500);
+    // What the editor does on Backspace at the start of b.
+    u.transact(
+      () => {
+        e.editText(a, [6, "world"]);
+        e.delete(b);
+      },
+      { blockId: b, start: 0, end: 0 },
+    );
+    expect(order()).toEqual(["Hello world"]);
+    await settle();
+    expect(u.undo({ blockId: a, start: 6, end: 6 })).toBe(true);
+    // One step: never "world" in both blocks.
+    expect(order()).toEqual(["Hello ", "world"]);
+    const restored = e.getSnapshot().blocks[1]?.block_id as string;
+    expect(u.caret()).toEqual({ blockId: restored, start: 0, end: 0 });
+    await settle();
+    expect(u.redo()).toBe(true);
+    expect(order()).toEqual(["Hello world"]);
+    expect(u.caret()).toEqual({ blockId: a, start: 6, end: 6 });
+    await settle();
+    converged();
+  });
+
+  it("UI-5: without a gesture caret, undo puts the caret at the text it changed back (UTF-16 offsets)", async () => {
+    const { e, u, content } = await setup();
+    const a = e.create({ type: "text", content: "😀 ab" });
+    await settle(1500);
+    e.editText(a, [4, "X"]); // after "😀 ab": code points, not UTF-16 units
+    await settle(1500);
+    e.editText(a, [1, { d: 1 }]); // the space after the emoji
+    await settle(1500);
+    expect(u.undo()).toBe(true);
+    expect(content(a)).toBe("😀 abX");
+    expect(u.caret()).toEqual({ blockId: a, start: 3, end: 3 });
+    expect(u.undo()).toBe(true);
+    expect(content(a)).toBe("😀 ab");
+    expect(u.caret()).toEqual({ blockId: a, start: 5, end: 5 });
+    // A step about other fields says nothing about the caret.
+    e.update(a, { type: "heading" });
+    expect(u.undo()).toBe(true);
+    expect(u.caret()).toBeNull();
+  });
+
   it("UI-5 undoing every own text edit removes exactly ours and keeps all of theirs (random interleavings)", async () => {
     const at = fc.double({ min: 0, max: 1, noNaN: true });
     const cmd = fc.oneof(

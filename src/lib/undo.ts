@@ -41,9 +41,18 @@ type Part =
   | { kind: "delete"; id: string }
   | { kind: "recreate"; blocks: BlockJson[]; prev: string | null; next: string | null };
 
+/** Where the caret is, or goes: a block and a UTF-16 selection in its text. */
+export interface UndoCaret {
+  blockId: string;
+  start: number;
+  end: number;
+}
+
 interface Step {
   /** Applied last to first (the reverse of how the user's op made them). */
   parts: Part[];
+  /** Where the caret goes when this step is replayed (ids resolved through `alias` then). */
+  caret?: UndoCaret;
 }
 
 export interface UndoOptions {
@@ -65,6 +74,8 @@ export class UndoManager {
   private seenConflicts = new Set<string>();
   /** The step being filled by transact(). */
   private batch: Step | null = null;
+  /** Where the caret belongs after the latest undo / redo. */
+  private lastCaret: UndoCaret | null = null;
   private readonly offs: (() => void)[];
   private readonly groupMs: number;
   private readonly now: () => number;
@@ -93,13 +104,25 @@ export class UndoManager {
     return this.redoStack.length > 0;
   }
 
-  /** Reverts the latest own step still applicable; false when there is none. */
-  undo(): boolean {
-    return this.replay(this.undoStack, this.redoStack);
+  /**
+   * Reverts the latest own step still applicable; false when there is none. `here` is where the
+   * caret is now: redoing the step puts it back there.
+   */
+  undo(here?: UndoCaret): boolean {
+    return this.replay(this.undoStack, this.redoStack, here);
   }
 
-  redo(): boolean {
-    return this.replay(this.redoStack, this.undoStack);
+  redo(here?: UndoCaret): boolean {
+    return this.replay(this.redoStack, this.undoStack, here);
+  }
+
+  /**
+   * Where the caret belongs after the latest successful undo / redo: where it was before the
+   * gesture (transact's `caret`), else where the reverted text change happened, else at the end of
+   * a re-created block; null when the step says nothing about it (keep the caret where it is).
+   */
+  caret(): UndoCaret | null {
+    return this.lastCaret;
   }
 
   subscribe(listener: () => void): () => void {
@@ -110,13 +133,14 @@ export class UndoManager {
   /**
    * Runs `fn` and records every own op it makes as one undo step (a gesture of several ops, such
    * as Enter splitting a block: a text edit and a create). Nested calls join the outer one.
+   * `caret` is where the caret was before the gesture: undoing it puts the caret back there.
    */
-  transact(fn: () => void): void {
+  transact(fn: () => void, caret?: UndoCaret): void {
     if (this.batch) {
       fn();
       return;
     }
-    this.batch = { parts: [] };
+    this.batch = caret ? { parts: [], caret: { ...caret } } : { parts: [] };
     try {
       fn();
     } finally {
@@ -131,6 +155,7 @@ export class UndoManager {
     this.undoStack = [];
     this.redoStack = [];
     this.typing = null;
+    this.lastCaret = null;
     this.changed();
   }
 
@@ -230,21 +255,26 @@ export class UndoManager {
 
   // ---- replaying -------------------------------------------------------------------------
 
-  private replay(from: Step[], to: Step[]): boolean {
+  private replay(from: Step[], to: Step[], here: UndoCaret | undefined): boolean {
     this.typing = null;
+    this.lastCaret = null;
     for (let step = from.pop(); step; step = from.pop()) {
       const inverse: Part[] = [];
+      let touched: UndoCaret | null = null;
       this.replaying = true;
       try {
         for (const part of [...step.parts].reverse()) {
           const inv = this.apply(part);
-          if (inv) inverse.push(inv);
+          if (!inv) continue;
+          inverse.push(inv);
+          touched = this.caretAfter(part, inv) ?? touched;
         }
       } finally {
         this.replaying = false;
       }
       if (inverse.length > 0) {
-        to.push({ parts: inverse });
+        to.push(here ? { parts: inverse, caret: { ...here } } : { parts: inverse });
+        this.lastCaret = step.caret ? this.resolveCaret(step.caret) : touched;
         this.changed();
         return true;
       }
@@ -252,6 +282,25 @@ export class UndoManager {
     }
     this.changed();
     return false;
+  }
+
+  /** Where an applied part leaves the caret (`inv` is what apply() returned for it). */
+  private caretAfter(part: Part, inv: Part): UndoCaret | null {
+    if (part.kind === "text") {
+      const id = this.resolve(part.id);
+      const at = changeEnd(part.op, this.view(id)?.content ?? "");
+      return at === null ? null : { blockId: id, start: at, end: at };
+    }
+    if (part.kind === "recreate" && inv.kind === "delete") {
+      const id = this.resolve(inv.id);
+      const at = this.view(id)?.content.length ?? 0;
+      return { blockId: id, start: at, end: at };
+    }
+    return null;
+  }
+
+  private resolveCaret(c: UndoCaret): UndoCaret {
+    return { ...c, blockId: this.resolve(c.blockId) };
   }
 
   /** Applies one part through the engine; returns the part that reverts it. */
@@ -484,4 +533,21 @@ export class UndoManager {
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The UTF-16 offset in `after` (the text once `op` applied) just past the op's last insert or at
+ * its last delete; null for an op that changes nothing.
+ */
+function changeEnd(op: TextOp, after: string): number | null {
+  let at = 0; // code points into `after`
+  let end: number | null = null;
+  for (const c of op) {
+    if (typeof c === "number") at += c;
+    else if (typeof c === "string") {
+      at += Array.from(c).length;
+      end = at;
+    } else end = at;
+  }
+  return end === null ? null : Array.from(after).slice(0, end).join("").length;
 }

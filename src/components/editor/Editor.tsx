@@ -122,6 +122,14 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
     document.title = `${canvas.title} · POTENTIA`;
   }, [canvas.title]);
 
+  // UI-5: Ctrl+Z keeps working when focus is not in a block (the toolbar, or a block the last
+  // undo removed); blocks handle their own keys first.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => void actions.globalKeyDown(e);
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [actions]);
+
   const items = virtualizer.getVirtualItems();
   const conflict = state.conflicts[0];
   const addBlock = () => actions.addBlock();

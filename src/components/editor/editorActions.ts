@@ -15,7 +15,7 @@ import { textOpFromDiff } from "@/lib/textDiff";
 import type { MenuAction } from "./BlockMenu";
 import type { EditorActions } from "./BlockRow";
 import { markdownShortcut } from "./shortcuts";
-import type { UndoControls } from "./useUndo";
+import type { UndoCaret, UndoControls } from "./useUndo";
 
 /** Where the caret goes when a block gets focus (UTF-16 offsets for a range). */
 export type Caret = "start" | "end" | number | [number, number];
@@ -40,6 +40,11 @@ export interface EditorContext {
 
 export interface AllEditorActions extends EditorActions {
   addBlock(): void;
+  /**
+   * Ctrl/Cmd+Z (Shift: redo) or Ctrl+Y pressed outside any block's text (e.g. after the focused
+   * block went away): undo / redo and put the caret where it belongs. True when handled.
+   */
+  globalKeyDown(e: globalThis.KeyboardEvent): boolean;
   /** Runs after every commit: applies a focus request whose row has just been rendered. */
   afterRender(): void;
 }
@@ -115,15 +120,63 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
   function keepFocus(id: string): void {
     const el = els.get(id);
     const caret: Caret = el instanceof HTMLTextAreaElement ? [el.selectionStart, el.selectionEnd] : "start";
+    focusAfterRender(id, caret);
+  }
+
+  /** Focus (and caret) on a block once the render the current change causes is done. */
+  function focusAfterRender(id: string, caret: Caret): void {
     focusRequest = { id, caret, at: Date.now(), scrolled: false, keep: true };
+  }
+
+  /** The caret in a block's text now, for undo (a divider or a block not shown: its start). */
+  function caretOf(id: string): UndoCaret {
+    const el = els.get(id);
+    return el instanceof HTMLTextAreaElement && el.isConnected
+      ? { blockId: id, start: el.selectionStart, end: el.selectionEnd }
+      : { blockId: id, start: 0, end: 0 };
+  }
+
+  /** UI-5: one user gesture of several ops is one undo step; undoing it puts the caret back. */
+  function gesture(id: string, fn: () => void): void {
+    get().undo.transact(fn, caretOf(id));
+  }
+
+  /**
+   * UI-5: undo / redo from the keyboard. The caret goes where the step says (the gesture's old
+   * caret, or the text it changed back), else stays in the block it was in; if that block went
+   * away with the step, it goes to a neighbour — focus never drops out of the text, so the next
+   * Ctrl+Z still reaches us.
+   */
+  function undoRedo(redo: boolean, from: string | null): void {
+    const { undo, engine } = get();
+    const near = from ? [rowAt(from, -1), rowAt(from, 1)] : [];
+    const here = from ? caretOf(from) : undefined;
+    const done = redo ? undo.redo(here) : undo.undo(here);
+    const exists = (id: string) => engine.getSnapshot().byId.has(id);
+    const to = done ? undo.caret() : null;
+    if (to && exists(to.blockId)) {
+      focusAfterRender(to.blockId, [to.start, to.end]);
+      if (!els.get(to.blockId)?.isConnected) focusBlock(to.blockId, [to.start, to.end]);
+      return;
+    }
+    if (from && exists(from)) {
+      keepFocus(from);
+      return;
+    }
+    const [prev, next] = near;
+    if (prev && exists(prev.block_id)) focusAfterRender(prev.block_id, "end");
+    else if (next && exists(next.block_id)) focusAfterRender(next.block_id, "start");
   }
 
   function place(id: string, p: Placement | null): boolean {
     const { engine, readOnly } = get();
     const b = block(id);
     if (!p || !b || readOnly) return false;
-    if (b.parent_id !== p.parent_id) engine.update(id, { parent_id: p.parent_id });
-    if (p.position) engine.move(id, p.position);
+    // A new parent and a new place are one gesture (one undo step).
+    get().undo.transact(() => {
+      if (b.parent_id !== p.parent_id) engine.update(id, { parent_id: p.parent_id });
+      if (p.position) engine.move(id, p.position);
+    });
     return true;
   }
 
@@ -263,8 +316,10 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
         // A code block takes new lines; Enter on an empty last line leaves it.
         if (collapsed && s === value.length && value.endsWith("\n")) {
           e.preventDefault();
-          editTo(id, value, value.slice(0, -1));
-          createAfter(id, "text", "");
+          gesture(id, () => {
+            editTo(id, value, value.slice(0, -1));
+            createAfter(id, "text", "");
+          });
         }
         return;
       }
@@ -275,8 +330,11 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
       }
       const head = value.slice(0, s);
       const tail = value.slice(end);
-      editTo(id, value, head);
-      createAfter(id, b.type === "todo" ? "todo" : "text", tail);
+      // UI-5: one step — undo puts the tail back, removes the new block, and the caret returns.
+      gesture(id, () => {
+        editTo(id, value, head);
+        createAfter(id, b.type === "todo" ? "todo" : "text", tail);
+      });
       return;
     }
     if (e.key === "Backspace" && plain && !e.shiftKey && collapsed && s === 0) {
@@ -290,7 +348,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
       if (value === "") {
         e.preventDefault();
         const next = rowAt(id, 1);
-        remove(id, true);
+        gesture(id, () => remove(id, true));
         if (prev) focusBlock(prev.block_id, "end");
         else if (next) focusBlock(next.block_id, "start");
         return;
@@ -302,10 +360,12 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
         get().engine.delete(prev.block_id);
         return;
       }
-      // Merge into the previous block, the caret at the seam.
+      // Merge into the previous block, the caret at the seam; one undo step brings both back.
       const seam = prev.content.length;
-      editTo(prev.block_id, prev.content, prev.content + value);
-      remove(id, true);
+      gesture(id, () => {
+        editTo(prev.block_id, prev.content, prev.content + value);
+        remove(id, true);
+      });
       focusBlock(prev.block_id, seam);
     }
   }
@@ -326,7 +386,7 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
     if (get().readOnly) return;
     if (e.key === "Backspace" || e.key === "Delete") {
       e.preventDefault();
-      remove(id, true);
+      gesture(id, () => remove(id, true));
       if (e.key === "Backspace" && prev) focusBlock(prev.block_id, "end");
       else if (next) focusBlock(next.block_id, "start");
       else if (prev) focusBlock(prev.block_id, "end");
@@ -353,13 +413,15 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
         if (sc) {
           // One op: type and the text without its trigger (a text op here could cancel out the
           // trigger's own keystrokes into an empty op).
-          get().engine.update(id, {
-            type: sc.type,
-            content: sc.content,
-            ...(sc.props ? { props: { ...b.props, ...sc.props } } : {}),
+          gesture(id, () => {
+            get().engine.update(id, {
+              type: sc.type,
+              content: sc.content,
+              ...(sc.props ? { props: { ...b.props, ...sc.props } } : {}),
+            });
+            if (sc.type === "divider") createAfter(id, "text", "");
           });
-          if (sc.type === "divider") createAfter(id, "text", "");
-          else focusBlock(id, "start");
+          if (sc.type !== "divider") focusBlock(id, "start");
           return sc.content;
         }
       }
@@ -375,13 +437,11 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
       if (!b) return;
       const mod = e.ctrlKey || e.metaKey;
       const key = e.key.toLowerCase();
-      const { undo, readOnly } = get();
+      const { readOnly } = get();
       if (!readOnly && mod && !e.altKey && (key === "z" || (key === "y" && e.ctrlKey && !e.shiftKey))) {
         // Our undo, not the textarea's: the browser's would only know this one textarea.
         e.preventDefault();
-        keepFocus(id);
-        if (key === "y" || e.shiftKey) undo.redo();
-        else undo.undo();
+        undoRedo(key === "y" || e.shiftKey, id);
         return;
       }
       if (!readOnly && e.altKey && e.shiftKey && !mod && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
@@ -504,6 +564,23 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
         req.scrolled = true;
         get().scrollToIndex(i);
       }
+    },
+
+    globalKeyDown(e) {
+      if (get().readOnly || e.defaultPrevented || e.isComposing || e.altKey) return false;
+      const key = e.key.toLowerCase();
+      const mod = e.ctrlKey || e.metaKey;
+      if (!mod || !(key === "z" || (key === "y" && e.ctrlKey && !e.shiftKey))) return false;
+      // Text fields elsewhere (dialogs, the title) keep the browser's own undo.
+      const t = e.target;
+      if (
+        t instanceof HTMLElement &&
+        (t.closest("input, textarea, select, [contenteditable]") || t.closest('[role="dialog"]'))
+      )
+        return false;
+      e.preventDefault();
+      undoRedo(key === "y" || e.shiftKey, null);
+      return true;
     },
 
     addBlock() {

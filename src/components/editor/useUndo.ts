@@ -2,11 +2,18 @@
 
 import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import type { SyncEngine } from "@/lib/sync";
-import { UndoManager } from "@/lib/undo";
+import { type UndoCaret, UndoManager } from "@/lib/undo";
+
+export type { UndoCaret };
 
 export interface UndoControls {
-  undo(): void;
-  redo(): void;
+  /** `here`: where the caret is now (a redo puts it back there). True when something was undone. */
+  undo(here?: UndoCaret): boolean;
+  redo(here?: UndoCaret): boolean;
+  /** Where the caret belongs after the latest undo / redo (null: leave it where it is). */
+  caret(): UndoCaret | null;
+  /** Every op `fn` makes is one undo step; undoing it puts the caret back at `caret`. */
+  transact(fn: () => void, caret?: UndoCaret): void;
   canUndo: boolean;
   canRedo: boolean;
 }
@@ -38,8 +45,10 @@ export function useUndo(engine: SyncEngine): UndoControls {
   );
   const flags = useSyncExternalStore(subscribe, getFlags, nothing);
   return {
-    undo: () => manager?.undo(),
-    redo: () => manager?.redo(),
+    undo: (here) => manager?.undo(here) ?? false,
+    redo: (here) => manager?.redo(here) ?? false,
+    caret: () => manager?.caret() ?? null,
+    transact: (fn, caret) => (manager ? manager.transact(fn, caret) : fn()),
     canUndo: flags[0] === "1",
     canRedo: flags[1] === "1",
   };
