@@ -104,6 +104,41 @@ describe("ConflictPanel", () => {
     expect(text(html)).toContain("(deleted)");
   });
 
+  it("MUT-10: says which block it is about (type, number, first words), part of the dialog's description", () => {
+    const current = {
+      block_id: BLOCK,
+      canvas_id: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+      parent_id: null,
+      type: "todo" as const,
+      content: "Water the plants on the balcony every morning",
+      props: { checked: true },
+      y_order: "m",
+      version: 2,
+      created_at: "2026-11-26T10:00:00Z",
+      created_by: null,
+      updated_at: "2026-11-26T10:00:00Z",
+      updated_by: null,
+    };
+    const html = renderToStaticMarkup(
+      createElement(ConflictPanel, {
+        conflict: item({
+          fields: [{ field: "type", base: "todo", theirs: "todo", mine: "heading" }],
+          result: { ...item({}).result, block: current },
+        }),
+        onAcceptTheirs() {},
+        onKeepMine() {},
+        blockNumber: 2,
+      }),
+    );
+    expect(text(html)).toContain("About Todo block 2 “Water the plants on the balcony…”");
+    const describedBy = html.match(/role="dialog"[^>]*aria-describedby="([^"]+)"/)?.[1] ?? "";
+    const subjectId = html.match(/<p id="([^"]+)"[^>]*>About /)?.[1];
+    expect(subjectId).toBeTruthy();
+    expect(describedBy.split(" ")).toContain(subjectId);
+    // A block someone deleted has no number any more.
+    expect(text(render(item({ reason: "deleted" })))).toContain("About a deleted block");
+  });
+
   it("disables both choices while one is being applied", () => {
     const html = render(
       item({ fields: [{ field: "type", base: "text", theirs: "quote", mine: "code" }] }),

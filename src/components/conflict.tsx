@@ -1,7 +1,13 @@
 "use client";
 
 import { type KeyboardEvent, type ReactNode, useEffect, useId, useMemo, useRef } from "react";
-import { conflictFields, type DiffPart, type FieldDiff, fieldDiff } from "@/lib/conflictDiff";
+import {
+  conflictFields,
+  conflictSubject,
+  type DiffPart,
+  type FieldDiff,
+  fieldDiff,
+} from "@/lib/conflictDiff";
 import type { ConflictItem } from "@/lib/sync";
 import styles from "./conflict.module.css";
 
@@ -11,6 +17,8 @@ export interface ConflictPanelProps {
   onKeepMine(): void;
   /** While the choice is being applied: both buttons are disabled. */
   busy?: boolean;
+  /** The block's 1-based place in the document, when it is still there (as in "Todo block 3"). */
+  blockNumber?: number;
 }
 
 const EXPLANATION = {
@@ -24,9 +32,23 @@ const FOCUSABLE = 'button:not([disabled]), [href], input, select, textarea, [tab
  * UI-4: a conflict must be decided. Escape does nothing (nothing is overwritten silently), focus
  * stays inside the panel, and it returns to where it was once the panel goes away.
  */
-export function ConflictPanel({ conflict, onAcceptTheirs, onKeepMine, busy = false }: ConflictPanelProps) {
+export function ConflictPanel({
+  conflict,
+  onAcceptTheirs,
+  onKeepMine,
+  busy = false,
+  blockNumber,
+}: ConflictPanelProps) {
   const headingId = useId();
+  const subjectId = useId();
   const descriptionId = useId();
+  // MUT-10: the panel says which block it is about, as the page shows it now.
+  const subject = conflictSubject({
+    reason: conflict.reason,
+    shown: conflict.result.block,
+    seen: conflict.block,
+    ...(blockNumber !== undefined ? { number: blockNumber } : {}),
+  });
   const panelRef = useRef<HTMLDivElement>(null);
   const acceptRef = useRef<HTMLButtonElement>(null);
 
@@ -81,13 +103,16 @@ export function ConflictPanel({ conflict, onAcceptTheirs, onKeepMine, busy = fal
         role="dialog"
         aria-modal="true"
         aria-labelledby={headingId}
-        aria-describedby={descriptionId}
+        aria-describedby={`${subjectId} ${descriptionId}`}
         aria-busy={busy}
         onKeyDown={onKeyDown}
       >
         <h2 id={headingId} className={styles.heading}>
           Conflict
         </h2>
+        <p id={subjectId} className={styles.subject}>
+          About <strong>{subject}</strong>
+        </p>
         <p id={descriptionId} className={styles.explanation}>
           {EXPLANATION[conflict.reason]} Nothing is overwritten until you choose which version to keep.
         </p>

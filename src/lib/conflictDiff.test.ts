@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   conflictFields,
+  conflictSubject,
   type DiffPart,
   diffJsonLines,
   diffText,
   fieldDiff,
   prettyJson,
+  sameChange,
+  textSnippet,
   textTokens,
 } from "./conflictDiff";
 
@@ -240,5 +243,63 @@ describe("conflictFields", () => {
       { field: "type", base: undefined, theirs: null, mine: "todo" },
       { field: "props", base: undefined, theirs: null, mine: { checked: false } },
     ]);
+  });
+});
+
+describe("conflictSubject (MUT-10: the panel names its block)", () => {
+  it("MUT-10: names the block by type, document number and first words, as the page shows it", () => {
+    expect(
+      conflictSubject({
+        reason: "stale_fields",
+        shown: { type: "todo", content: "Buy milk and eggs for the long weekend trip" },
+        seen: { type: "heading", content: "something else" },
+        number: 3,
+      }),
+    ).toBe("Todo block 3 “Buy milk and eggs for the…”");
+    expect(conflictSubject({ reason: "stale_fields", shown: { type: "text", content: "  " } })).toBe(
+      "Text block (empty)",
+    );
+    expect(
+      conflictSubject({ reason: "stale_fields", shown: { type: "divider", content: "" }, number: 2 }),
+    ).toBe("Divider block 2");
+  });
+
+  it("MUT-10: a block someone deleted is 'a deleted … block', by what the user last saw of it", () => {
+    expect(
+      conflictSubject({
+        reason: "deleted",
+        shown: null,
+        seen: { type: "quote", content: "To be" },
+        number: 4,
+      }),
+    ).toBe("a deleted Quote block “To be”");
+    expect(conflictSubject({ reason: "deleted" })).toBe("a deleted block");
+  });
+
+  it("MUT-10: a long word is cut at whole code points, never in half a surrogate pair", () => {
+    const snippet = textSnippet(`${"😀".repeat(39)}😀😀 tail`);
+    expect(snippet).toBe(`${"😀".repeat(40)}…`);
+    expect(LONE_SURROGATE.test(snippet)).toBe(false);
+  });
+});
+
+describe("sameChange (MUT-10: identical concurrent changes)", () => {
+  it("MUT-10: whole values compare by content, props by the keys the patch sets; moves never", () => {
+    expect(sameChange({ field: "type", base: "text", theirs: "todo", mine: "todo" })).toBe(true);
+    expect(sameChange({ field: "type", base: "text", theirs: "todo", mine: "quote" })).toBe(false);
+    expect(sameChange({ field: "content", base: "a", theirs: "ab", mine: "ab" })).toBe(true);
+    expect(
+      sameChange({
+        field: "props",
+        base: {},
+        theirs: { a: 1, b: [1, { c: 2 }] },
+        mine: { b: [1, { c: 2 }] },
+      }),
+    ).toBe(true);
+    expect(sameChange({ field: "props", base: { x: 1 }, theirs: { a: 1 }, mine: { x: null } })).toBe(true);
+    expect(sameChange({ field: "props", base: { x: 1 }, theirs: { x: 1 }, mine: { x: null } })).toBe(false);
+    expect(sameChange({ field: "parent_id", base: "p", theirs: null, mine: null })).toBe(true);
+    expect(sameChange({ field: "parent_id", base: null, theirs: "q", mine: "p" })).toBe(false);
+    expect(sameChange({ field: "position", base: "m", theirs: "n", mine: { after: "x" } })).toBe(false);
   });
 });

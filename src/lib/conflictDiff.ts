@@ -1,4 +1,5 @@
 import { type ChangeObject, diffArrays, diffLines } from "diff";
+import type { BlockJson } from "./syncTypes";
 
 /**
  * Pure diff logic behind the conflict panel (UI-4): for each conflicting field, what the other
@@ -198,4 +199,74 @@ export function conflictFields(conflict: {
   if (block) return BLOCK_FIELDS.filter((f) => block[f] !== undefined).map((f) => gone(f, block[f]));
   if (op) return OP_FIELDS.filter((f) => op[f] !== undefined).map((f) => gone(f, op[f]));
   return [];
+}
+
+/** Block types as the editor names them ("Todo block 3", docs/UI.md); the editor uses these too. */
+export const BLOCK_TYPE_LABELS: Record<BlockJson["type"], string> = {
+  text: "Text",
+  heading: "Heading",
+  todo: "Todo",
+  code: "Code",
+  quote: "Quote",
+  divider: "Divider",
+};
+
+const SNIPPET_WORDS = 6;
+const SNIPPET_CHARS = 40;
+
+/** The first words of a block's text, on one line, "…" when cut (never half a code point). */
+export function textSnippet(content: string): string {
+  const words = content.trim().split(/\s+/).filter(Boolean);
+  let out = words.slice(0, SNIPPET_WORDS).join(" ");
+  let cut = words.length > SNIPPET_WORDS;
+  const chars = Array.from(out);
+  if (chars.length > SNIPPET_CHARS) {
+    out = chars.slice(0, SNIPPET_CHARS).join("").trimEnd();
+    cut = true;
+  }
+  return cut ? `${out}…` : out;
+}
+
+/**
+ * MUT-10 / UI-4: which block a conflict is about, as a person finds it on the page — its type,
+ * its number in the document when it is still there, and the first words of its text:
+ * `Todo block 3 “Buy milk and eggs”`, `a deleted Text block “Hello”`, or `a deleted block`.
+ * `shown` is the block as the page shows it now, `seen` as the user last saw it.
+ */
+export function conflictSubject(conflict: {
+  reason: "stale_fields" | "deleted";
+  shown?: { type?: unknown; content?: unknown } | null;
+  seen?: { type?: unknown; content?: unknown } | null;
+  /** 1-based document position, when the block is still in the document. */
+  number?: number;
+}): string {
+  const b = (conflict.reason === "deleted" ? conflict.seen : (conflict.shown ?? conflict.seen)) ?? null;
+  const deleted = conflict.reason === "deleted";
+  if (!b) return deleted ? "a deleted block" : "a block";
+  const type = BLOCK_TYPE_LABELS[b.type as BlockJson["type"]] ?? "Block";
+  const kind = type === "Block" ? "block" : `${type} block`;
+  const number = !deleted && conflict.number !== undefined ? ` ${conflict.number}` : "";
+  const snippet = typeof b.content === "string" ? textSnippet(b.content) : "";
+  const text = b.type === "divider" ? "" : snippet ? ` “${snippet}”` : " (empty)";
+  return `${deleted ? "a deleted " : ""}${kind}${number}${text}`;
+}
+
+/**
+ * MUT-10: the other person made the very change this update made (`theirs` already is what
+ * `mine` sets): nothing to decide. Props are a patch (null removes a key), the other fields whole
+ * values; a move (`mine` names neighbours, `theirs` is a key) never counts as the same. For
+ * updates only: a delete's `mine` is null in every field.
+ */
+export function sameChange(f: ConflictFieldValues): boolean {
+  if (f.field === "position" || f.mine === undefined) return false;
+  if (f.field === "props") {
+    if (!isPlainObject(f.mine)) return prettyJson(f.mine) === prettyJson(f.theirs);
+    const theirs = isPlainObject(f.theirs) ? f.theirs : {};
+    return Object.entries(f.mine).every(([k, v]) => prettyJson(v ?? null) === prettyJson(theirs[k] ?? null));
+  }
+  return prettyJson(f.mine) === prettyJson(f.theirs);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

@@ -1,4 +1,5 @@
 import { type as textType } from "ot-text-unicode";
+import { sameChange } from "./conflictDiff";
 import { applyPending, byDocumentOrder, diffOp, invertTextOp } from "./localApply";
 import { DEFAULT_PACING, RequestPacer } from "./pacer";
 import { canComposeKeystroke, rebaseOverEvent, selectBatch } from "./pendingQueue";
@@ -482,6 +483,10 @@ export class SyncEngine {
       }
       return { ...f, mine: mine ?? view?.content ?? "" };
     });
+    // MUT-10: the other person made the same update (theirs = mine in every field): there is
+    // nothing to choose, and the view already shows that value.
+    const stale = r.conflict?.reason === "stale_fields" && op.action === "update";
+    if (stale && fields.length > 0 && fields.every(sameChange)) return;
     this.conflicts = [
       ...this.conflicts,
       {

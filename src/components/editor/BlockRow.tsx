@@ -10,6 +10,7 @@ import {
   useLayoutEffect,
   useRef,
 } from "react";
+import { BLOCK_TYPE_LABELS } from "@/lib/conflictDiff";
 import type { BlockJson } from "@/lib/syncTypes";
 import { transformCaret } from "@/lib/textDiff";
 import { BlockMenu, type MenuAction } from "./BlockMenu";
@@ -18,14 +19,8 @@ import { sameRow } from "./sameRow";
 
 export type BlockType = BlockJson["type"];
 
-export const TYPE_LABEL: Record<BlockType, string> = {
-  text: "Text",
-  heading: "Heading",
-  todo: "Todo",
-  code: "Code",
-  quote: "Quote",
-  divider: "Divider",
-};
+/** The names in "Todo block 3" (shared with the conflict panel, which names its block the same way). */
+export const TYPE_LABEL: Record<BlockType, string> = BLOCK_TYPE_LABELS;
 
 const PLACEHOLDER: Partial<Record<BlockType, string>> = {
   text: "Type something…",

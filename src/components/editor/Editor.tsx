@@ -197,6 +197,9 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
         <ConflictPanel
           key={conflict.id}
           conflict={conflict}
+          {...(tree.indexById.has(conflict.blockId)
+            ? { blockNumber: (tree.indexById.get(conflict.blockId) as number) + 1 }
+            : {})}
           onAcceptTheirs={() => engine.resolveConflict(conflict.id, "theirs")}
           onKeepMine={() => engine.resolveConflict(conflict.id, "mine")}
         />
