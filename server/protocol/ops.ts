@@ -1,23 +1,53 @@
-import { type as textType } from "ot-text-unicode";
+import { type TextOp, type as textType } from "ot-text-unicode";
 import { z } from "zod";
+import { textOpSpan } from "../domain/textRebase";
+import { MAX_INT4, storableObject, storableText } from "./storable";
 
 /** Block types a canvas may hold (mirrors the CHECK on blocks.type). */
 export const BLOCK_TYPES = ["text", "heading", "todo", "code", "quote", "divider"] as const;
 export const MAX_OPS_PER_REQUEST = 50;
+/** A block's text, in characters (code points, as `char_length` counts: the CHECK on blocks.content). */
 export const MAX_CONTENT_CHARS = 100_000;
 
-const textOpComponent = z.union([
-  z.number().int().positive(),
-  z.string().min(1),
-  z.strictObject({ d: z.union([z.number().int().positive(), z.string().min(1)]) }),
-]);
+/** A skip or delete count: a count past MAX_CONTENT_CHARS can never fit a block's text. */
+const count = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_CONTENT_CHARS, {
+    message: `reaches past the end of any block's text (${MAX_CONTENT_CHARS} characters)`,
+  });
+const piece = storableText(z.string().min(1));
+const textOpComponent = z.union([count, piece, z.strictObject({ d: z.union([count, piece]) })]);
 
-/** An `ot-text-unicode` op (MUT-5), checked by the type itself. */
+/**
+ * An `ot-text-unicode` op (MUT-5), checked by the type itself. SEC-5: ot-text-unicode walks skip
+ * and delete counts character by character (a skip of 1e8 over a 5-character text took 8.7 s),
+ * so an op whose skips and deletes reach past the longest text a block can hold, or whose inserts
+ * could never fit one, is refused here, before any work; the rebase (domain/textRebase.ts) then
+ * holds it against the actual base text. SEC-6: inserted and deleted text must be storable.
+ */
 export const textOpSchema = z
   .array(textOpComponent)
   .min(1)
   .max(10_000)
   .superRefine((op, ctx) => {
+    // Runs only when every component has its type (zod skips refinements after a type error).
+    const { consumed, inserted } = textOpSpan(op as TextOp);
+    if (consumed > MAX_CONTENT_CHARS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `skips and deletes ${consumed} characters: reaches past the end of any block's text (${MAX_CONTENT_CHARS} characters)`,
+      });
+      return;
+    }
+    if (inserted > MAX_CONTENT_CHARS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `inserts ${inserted} characters: more than a block's text may hold (${MAX_CONTENT_CHARS})`,
+      });
+      return;
+    }
     try {
       textType.checkOp(op);
     } catch (error) {
@@ -35,13 +65,13 @@ export const opSchema = z
     client_op_id: z.uuid(),
     action: z.enum(["create", "update", "delete"]),
     block_id: z.uuid(),
-    base_version: z.number().int().min(1).optional(),
+    base_version: z.number().int().min(1).max(MAX_INT4).optional(),
     /** MUT-9: the client_op_id of this client's previous op on the same block still unanswered when this one was made. */
     prev_client_op_id: z.uuid().optional(),
     type: z.enum(BLOCK_TYPES).optional(),
     parent_id: z.uuid().nullable().optional(),
-    content: z.string().max(MAX_CONTENT_CHARS).optional(),
-    props: z.record(z.string().max(100), z.unknown()).optional(),
+    content: storableText(z.string().max(MAX_CONTENT_CHARS)).optional(),
+    props: storableObject({ maxKeyChars: 100 }).optional(),
     text_op: textOpSchema.optional(),
     position: position.optional(),
   })

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/passwords";
+import { storableText } from "../protocol/storable";
 import type { Context } from "../trpc/context";
 import { publicProcedure, router } from "../trpc/init";
 
@@ -13,7 +14,8 @@ const email = z
 const newPassword = z.string().min(PASSWORD_MIN_LENGTH).max(PASSWORD_MAX_LENGTH);
 // At login a short password cannot match, so it is simply wrong (401), not malformed.
 const password = z.string().min(1).max(PASSWORD_MAX_LENGTH);
-const name = z.string().trim().min(1).max(100);
+// SEC-6: a name PostgreSQL can store (no NUL, no unpaired surrogate): a 400, not a database error.
+const name = storableText(z.string().trim().min(1).max(100));
 const refreshToken = z.string().min(1).max(512);
 
 const session = z.object({

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { authorizeCanvas } from "../auth/access";
+import { storableObject, storableText } from "../protocol/storable";
 import {
   type Actor,
   type CanvasDeps,
@@ -18,30 +19,9 @@ export const roleSchema = z.enum(["owner", "writer", "reader"]);
 /** Path parameter: a malformed UUID is a 400, never a 404 or a database error (API-3). */
 export const canvasIdSchema = z.uuid();
 
-const MAX_SETTINGS_BYTES = 64 * 1024;
-/** NUL and lone surrogates: valid in JSON, refused by PostgreSQL text/jsonb (a 400 here, not a 500). */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const unstorable = (s: string) => s.includes("\u0000") || LONE_SURROGATE.test(s);
-function storable(value: unknown): boolean {
-  if (typeof value === "string") return !unstorable(value);
-  if (Array.isArray(value)) return value.every(storable);
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value).every(([k, v]) => storable(k) && storable(v));
-  }
-  return true;
-}
-const titleSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((t) => !unstorable(t), { message: "title contains a NUL or an unpaired surrogate" });
-const settingsSchema = z
-  .record(z.string(), z.unknown())
-  .refine((s) => JSON.stringify(s).length <= MAX_SETTINGS_BYTES, {
-    message: `settings are limited to ${MAX_SETTINGS_BYTES} bytes of JSON`,
-  })
-  .refine(storable, { message: "settings contain a NUL or an unpaired surrogate" });
+/** SEC-6: a title and settings PostgreSQL can store (the protocol's one rule, server/protocol/storable.ts). */
+const titleSchema = storableText(z.string().trim().min(1).max(200));
+const settingsSchema = storableObject();
 
 const canvasSchema = z.object({
   canvas_id: z.uuid(),

@@ -3,7 +3,7 @@ import type { Database, SqlClient } from "../db/sql";
 import { DomainError } from "../domain/errors";
 import { type HistoryEntry, rebaseTextOp } from "../domain/textRebase";
 import type { RateRule } from "../env";
-import { type Op, type OpEvent, type OpResult, opSchema } from "../protocol/ops";
+import { MAX_CONTENT_CHARS, type Op, type OpEvent, type OpResult, opSchema } from "../protocol/ops";
 
 /** What canvasSync needs of the bus port: publish after commit. */
 export interface Publisher {
@@ -123,6 +123,16 @@ class TextStateCache {
   }
 }
 
+/**
+ * An op the database refused on its own merits (potentia_apply_op's RAISE … HINT): in fast mode it
+ * aborts the group, and the savepoint run that follows logs it as that op's `failed` result. The
+ * client's mistake, not the server's: nothing to log as an error.
+ */
+function isOpRefusal(error: unknown): boolean {
+  const e = error as { code?: string; hint?: string };
+  return e?.code === "P0001" && ["invalid_op", "invalid_position", "stale_base"].includes(e.hint ?? "");
+}
+
 /** The database's "no such canvas" (potentia_lock_canvas) as a domain error; null for anything else. */
 function toDomainError(error: unknown): DomainError | null {
   if (error instanceof DomainError) return error;
@@ -231,7 +241,8 @@ export class CanvasSync {
     } catch (error) {
       const mapped = toDomainError(error);
       if (!mapped && fast) {
-        this.opts.onError?.(error, "group commit failed in fast mode; retrying with savepoints");
+        if (!isOpRefusal(error))
+          this.opts.onError?.(error, "group commit failed in fast mode; retrying with savepoints");
         await this.commitGroup(canvasId, batch, false);
         return;
       }
@@ -443,6 +454,7 @@ export class CanvasSync {
           content: state.content,
           baseContent: ctx.base_content ?? null,
           history: [...ctx.history!, ...state.history.filter((h) => h.version > (ctx.version ?? 0))],
+          maxLength: MAX_CONTENT_CHARS,
         });
         if (outcome.kind === "applied") {
           state.version += 1;

@@ -161,12 +161,21 @@ describe("API-3: bad input gets a 4xx problem+json and changes nothing", () => {
       const p = await problem(res, 400, "invalid_input");
       expect(p.detail).toMatch(/nest/);
     }
-    // Within the limit, or brackets inside a string: judged by the schema as usual.
+    // Within the body's limit, the schema judges: settings nest at most 32 levels (SEC-6, the
+    // stored-value rule of server/protocol/storable.ts), and brackets inside a string do not count.
+    const deepSettings = await owner.fetch("/api/v1/canvas", {
+      method: "POST",
+      json: { title: "x", settings: { a: JSON.parse(`${"[".repeat(90)}${"]".repeat(90)}`) } },
+    });
+    const refused = await problem(deepSettings, 400, "invalid_input");
+    expect(refused.errors).toEqual([
+      expect.objectContaining({ path: "settings", message: expect.stringMatching(/deeper than 32/) }),
+    ]);
     const ok = await owner.fetch("/api/v1/canvas", {
       method: "POST",
       json: {
         title: "x",
-        settings: { a: JSON.parse(`${"[".repeat(90)}${"]".repeat(90)}`), s: "[".repeat(5000) },
+        settings: { a: JSON.parse(`${"[".repeat(31)}${"]".repeat(31)}`), s: "[".repeat(5000) },
       },
     });
     expect(ok.status).toBe(201);
