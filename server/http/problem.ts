@@ -33,17 +33,12 @@ export function sendProblem(
 }
 
 /**
- * Reads a JSON request body of at most `limit` bytes. Answers 413 / 415 / 400 itself and
- * returns undefined then; an empty body is `{}`.
+ * The raw body of a request, read to at most `limit` bytes: `undefined` when it is larger (the
+ * rest is drained, not buffered). Declared and streamed sizes are both counted.
  */
-export async function readJsonBody(
-  req: IncomingMessage,
-  res: ServerResponse,
-  limit: number,
-): Promise<{ value: unknown } | undefined> {
+export async function readBodyText(req: IncomingMessage, limit: number): Promise<string | undefined> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > limit) {
-    sendProblem(res, 413, "payload_too_large", `request bodies are limited to ${limit} bytes`);
     req.resume();
     return undefined;
   }
@@ -52,19 +47,34 @@ export async function readJsonBody(
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > limit) {
-      sendProblem(res, 413, "payload_too_large", `request bodies are limited to ${limit} bytes`);
       req.resume();
       return undefined;
     }
     chunks.push(chunk as Buffer);
   }
-  if (size === 0) return { value: {} };
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Reads a JSON request body of at most `limit` bytes. Answers 413 / 415 / 400 itself and
+ * returns undefined then; an empty body is `{}`.
+ */
+export async function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+): Promise<{ value: unknown } | undefined> {
+  const text = await readBodyText(req, limit);
+  if (text === undefined) {
+    sendProblem(res, 413, "payload_too_large", `request bodies are limited to ${limit} bytes`);
+    return undefined;
+  }
+  if (text.length === 0) return { value: {} };
   const type = req.headers["content-type"] ?? "";
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     sendProblem(res, 415, "unsupported_media_type", "send the body as application/json");
     return undefined;
   }
-  const text = Buffer.concat(chunks).toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -18,6 +18,9 @@ export type Meta = OpenApiMeta<{
   successStatus?: number;
 }>;
 
+/** The message of every 500, on every transport. */
+export const INTERNAL_MESSAGE = "An unexpected error occurred.";
+
 const t = initTRPC
   .context<Context>()
   .meta<Meta>()
@@ -26,6 +29,10 @@ const t = initTRPC
       const zod = error.cause instanceof ZodError ? error.cause : null;
       return {
         ...shape,
+        // SEC-6: an unexpected failure's message is the database's or the runtime's own text
+        // (`invalid byte sequence for encoding "UTF8"`, `Maximum call stack size exceeded`):
+        // logged with the cause (onError), never sent. REST replaces it too (server/http/rest.ts).
+        message: error.code === "INTERNAL_SERVER_ERROR" ? INTERNAL_MESSAGE : shape.message,
         data: {
           ...shape.data,
           problem: {
