@@ -16,7 +16,11 @@ export const clientMessageSchema = z.union([
     params: z.object({
       path: z.string().max(100),
       input: z.unknown().optional(),
-      lastEventId: z.string().max(32).optional(),
+      // SEC-6: a server_seq (a safe integer the database takes), else the message is refused.
+      lastEventId: z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .optional(),
     }),
   }),
 ]);
