@@ -1,5 +1,6 @@
 import type { SqlClient } from "../db/sql";
 import { DomainError } from "../domain/errors";
+import { hasCanvasScope } from "../domain/scopes";
 import type { Principal } from "./principal";
 
 export type CanvasRole = "owner" | "writer" | "reader";
@@ -15,10 +16,6 @@ export interface CanvasAccess {
 
 const RANK: Record<CanvasRole, number> = { reader: 1, writer: 2, owner: 3 };
 const NEED_RANK: Record<CanvasNeed, number> = { read: 1, write: 2, owner: 3 };
-
-function hasScope(scopes: readonly string[], canvasId: string, kind: "read" | "write"): boolean {
-  return scopes.includes(`canvas:${canvasId}:${kind}`) || scopes.includes(`canvas:*:${kind}`);
-}
 
 /**
  * API-1: the one object-level check every canvas procedure calls. The effective right is the
@@ -37,8 +34,8 @@ export async function authorizeCanvas(
       WHERE m.canvas_id = $1 AND m.user_id = $2 AND c.deleted_at IS NULL`,
     [canvasId, principal.userId],
   );
-  if (!row || !hasScope(principal.scopes, canvasId, "read")) throw new DomainError("canvas_not_found");
-  const scopedWrite = hasScope(principal.scopes, canvasId, "write");
+  if (!row || !hasCanvasScope(principal.scopes, canvasId, "read")) throw new DomainError("canvas_not_found");
+  const scopedWrite = hasCanvasScope(principal.scopes, canvasId, "write");
   const rank = scopedWrite ? RANK[row.role] : Math.min(RANK[row.role], RANK.reader);
   if (rank < NEED_RANK[need]) {
     throw new DomainError(

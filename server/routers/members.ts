@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { authorizeCanvas } from "../auth/access";
+import { DomainError } from "../domain/errors";
+import { hasCanvasScope } from "../domain/scopes";
 import { addMember, changeRole, listMembers, removeMember } from "../services/memberService";
 import { authedProcedure, router } from "../trpc/init";
 import { actorOf, canvasIdSchema, roleSchema, serviceDeps } from "./canvas";
@@ -85,6 +87,9 @@ export const membersRouter = router({
     .mutation(async ({ ctx, input }) => {
       const self = input.user_id === ctx.principal.userId;
       await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, self ? "read" : "owner");
+      // Leaving is a change to the canvas: any member may, but not through a read-only token.
+      if (self && !hasCanvasScope(ctx.principal.scopes, input.canvas_id, "write"))
+        throw new DomainError("forbidden", "a read-only token may not change membership");
       await removeMember(serviceDeps(ctx), actorOf(ctx), input.canvas_id, input.user_id);
     }),
 });
