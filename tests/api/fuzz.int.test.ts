@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_RATE_LIMITS } from "../../server/env";
+import type { OpResult } from "../../server/protocol/ops";
 import { startTestApi, type TestApi, type TestUser } from "../support/apiHarness";
+import { TestWsClient } from "../support/wsClient";
 
 /**
  * API-3 fuzz: malformed requests at every operation of `/api/v1/openapi.json`, derived at test
@@ -163,6 +165,8 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
     "",
     " ",
     "\u0000",
+    "\ud83d",
+    "a\udc00b",
     "\u202e",
     "🎉".repeat(50),
   ),
@@ -413,6 +417,83 @@ function describeRequest(req: Request): string {
   return `${req.method} ${cut(req.url)} headers=${cut(JSON.stringify(req.headers))} body=${cut(body)} [${req.mustFail ?? "any input"}]`;
 }
 
+// ---- ops the protocol edge must refuse (SEC-5, SEC-6) -------------------------------------------
+
+const MAX_CHARS = 100_000;
+/** A string with NUL or an unpaired surrogate somewhere in it (injected between whole graphemes). */
+const unstorable = fc
+  .tuple(
+    fc.string({ unit: "grapheme", maxLength: 8 }),
+    fc.constantFrom("\u0000", "\ud83d", "\ud800", "\udc00", "\udfff"),
+    fc.string({ unit: "grapheme", maxLength: 8 }),
+  )
+  .map(([a, bad, b]) => `${a}${bad}${b}`);
+/** A skip or delete count no block's text can hold, as integers and as JSON numbers do it. */
+const hugeCount = fc.oneof(
+  fc.integer({ min: MAX_CHARS + 1, max: Number.MAX_SAFE_INTEGER }),
+  fc.constantFrom(1e8, 9_999_999_999, 2 ** 31, 2 ** 53, 1e20),
+);
+const smallSkip = fc.integer({ min: 1, max: 4 });
+const nestedValue = (levels: number): unknown => {
+  let v: unknown = 1;
+  for (let i = 0; i < levels; i++) v = i % 2 ? [v] : { k: v };
+  return v;
+};
+
+/** `[fields, why]`: the fields of an update or create that make the op invalid at the edge. */
+const badFields: fc.Arbitrary<[Record<string, unknown>, string]> = fc.oneof(
+  // SEC-5: a huge skip or delete, alone or after ordinary components
+  fc
+    .tuple(fc.array(fc.constantFrom<unknown>("a", { d: 1 }), { maxLength: 2 }), hugeCount, fc.boolean())
+    .map(([lead, n, del]): [Record<string, unknown>, string] => [
+      { text_op: [...lead, del ? { d: n } : n, "x"] },
+      "huge count",
+    ]),
+  // SEC-5: counts that fit one by one but not together
+  fc
+    .tuple(fc.integer({ min: 50_001, max: MAX_CHARS }), fc.integer({ min: 50_001, max: MAX_CHARS }))
+    .map(([a, b]): [Record<string, unknown>, string] => [{ text_op: [a, { d: b }] }, "counts past the text"]),
+  // SEC-6: text PostgreSQL cannot store, in every place an op carries text
+  unstorable.map((t): [Record<string, unknown>, string] => [{ content: t }, "unstorable content"]),
+  fc
+    .tuple(smallSkip, unstorable)
+    .map(([n, t]): [Record<string, unknown>, string] => [{ text_op: [n, t] }, "unstorable insert"]),
+  unstorable.map((t): [Record<string, unknown>, string] => [{ text_op: [{ d: t }] }, "unstorable delete"]),
+  fc
+    .tuple(unstorable, fc.boolean(), fc.integer({ min: 0, max: 6 }))
+    .map(([t, asKey, depth]): [Record<string, unknown>, string] => {
+      let v: unknown = asKey ? { [t]: 1 } : t;
+      for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { k: v };
+      return [{ props: { p: v } }, "unstorable props"];
+    }),
+  // SEC-6: integers outside their column's range
+  fc
+    .integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER })
+    .map((v): [Record<string, unknown>, string] => [
+      { base_version: v, content: "x" },
+      "base_version > int4",
+    ]),
+  // SEC-6: props nested past the stored-value depth (within the 100-level body limit)
+  fc
+    .integer({ min: 33, max: 90 })
+    .map((n): [Record<string, unknown>, string] => [{ props: { p: nestedValue(n) } }, "deep props"]),
+);
+
+/** An op refused at the edge: an update of a real or random block, or a create with bad content. */
+function badOp(blockIds: string[]): fc.Arbitrary<{ op: Record<string, unknown>; why: string }> {
+  const block = fc.oneof(fc.constantFrom(...blockIds), fc.uuid());
+  return fc.oneof(
+    fc.tuple(block, badFields, fc.integer({ min: 1, max: 3 })).map(([block_id, [fields, why], base]) => ({
+      op: { client_op_id: randomUUID(), action: "update", block_id, base_version: base, ...fields },
+      why,
+    })),
+    fc.tuple(fc.uuid(), unstorable).map(([block_id, content]) => ({
+      op: { client_op_id: randomUUID(), action: "create", block_id, type: "text", content },
+      why: "create with unstorable content",
+    })),
+  );
+}
+
 async function send(url: string, req: Request): Promise<Response> {
   const headers = new Headers(req.headers);
   let body: string | undefined;
@@ -533,5 +614,66 @@ describe("API-3 fuzz", () => {
     console.log(`API-3 fuzz: ${RUNS} requests in ${ms} ms\n  ${summary.join("\n  ")}`);
     // Every operation was reached.
     expect(seen.size).toBe(ops.length);
+  }, 120_000);
+
+  it("SEC-5, SEC-6: ops with huge skips, NUL, lone surrogates, out-of-range integers or deep props fail invalid_op one by one on REST, /trpc and the socket; no row changes, nothing logged as an error", async () => {
+    const before = await checksum(api);
+    const errors = vi.spyOn(api.app.deps.log, "error");
+    const socket = await TestWsClient.open(
+      `${api.url.replace(/^http/, "ws")}/ws/canvas/${fixture.canvasId}?token=${owner.token}`,
+    );
+    let nextId = 1;
+    const transports: Record<string, (ops: unknown[]) => Promise<{ status: number; results?: OpResult[] }>> =
+      {
+        async rest(ops) {
+          const res = await owner.fetch(`/api/v1/canvas/${fixture.canvasId}/mutate`, {
+            method: "POST",
+            json: { ops },
+            signal: AbortSignal.timeout(10_000),
+          });
+          return { status: res.status, results: ((await res.json()) as { results?: OpResult[] }).results };
+        },
+        async trpc(ops) {
+          const res = await owner.fetch("/trpc/sync.mutate", {
+            method: "POST",
+            json: { canvas_id: fixture.canvasId, ops },
+            signal: AbortSignal.timeout(10_000),
+          });
+          const body = (await res.json()) as { result?: { data?: { results?: OpResult[] } } };
+          return { status: res.status, results: body.result?.data?.results };
+        },
+        async socket(ops) {
+          const id = nextId++;
+          socket.mutation("sync.mutate", { ops });
+          await socket.until(() => socket.frames.some((f) => f.id === id));
+          const frame = socket.frames.find((f) => f.id === id)!;
+          const status = frame.error ? 500 : 200;
+          return { status, results: (frame.result?.data as { results?: OpResult[] } | undefined)?.results };
+        },
+      };
+    const runs = Math.max(50, Math.floor(RUNS / 5));
+    const property = fc.asyncProperty(
+      fc.constantFrom("rest", "trpc", "socket"),
+      fc.array(badOp([fixture.blockId]), { minLength: 1, maxLength: 5 }),
+      async (transport, bad) => {
+        const answer = await transports[transport]!(bad.map((b) => b.op));
+        const where = `${transport}: ${bad.map((b) => b.why).join(", ")}`;
+        expect(answer.status, where).toBe(200);
+        expect(answer.results?.length, where).toBe(bad.length);
+        answer.results!.forEach((r, i) => {
+          expect([r.status, r.error?.code], `${where} → op ${i} ${JSON.stringify(r.error)}`).toEqual([
+            "failed",
+            "invalid_op",
+          ]);
+        });
+      },
+    );
+    try {
+      await fc.assert(property, { seed: SEED, numRuns: runs, endOnFailure: true });
+    } finally {
+      socket.close();
+    }
+    expect(errors).not.toHaveBeenCalled();
+    expect(await checksum(api)).toEqual(before);
   }, 120_000);
 });
