@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { parseEnvOrExit } from "../server/env";
 import { DEMO_EMAIL, DEMO_PASSWORD } from "../server/services/demo";
-import { webEnv } from "./localSecrets";
+import { apiTrustedProxies, webEnv } from "./localSecrets";
 import { supervise } from "./supervise";
 
 const env = parseEnvOrExit();
@@ -19,12 +19,19 @@ const children: ChildProcess[] = [
   spawn(bin("tsx"), ["watch", "--clear-screen=false", "server/main.ts"], {
     cwd: root,
     stdio: "inherit",
-    env: { DEMO: "on", ...process.env },
+    env: { DEMO: "on", ...process.env, TRUSTED_PROXIES: apiTrustedProxies() },
   }),
-  spawn(bin("next"), ["dev", "--port", String(env.WEB_PORT), "--hostname", "127.0.0.1"], {
+  // The web front (SEC-4): Next.js in development mode behind a server that knows each peer.
+  spawn(bin("tsx"), ["scripts/webServer.ts", "--dev"], {
     cwd: root,
     stdio: "inherit",
-    env: { NEXT_TELEMETRY_DISABLED: "1", ...process.env, ...web },
+    env: {
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...process.env,
+      ...web,
+      HOST: "127.0.0.1",
+      WEB_PORT: String(env.WEB_PORT),
+    },
   }),
 ];
 

@@ -53,3 +53,12 @@ export async function singleNodeKeys(source: NodeJS.ProcessEnv = process.env): P
   source.JWT_PUBLIC_KEYS = JSON.stringify(keys.jwks);
   return true;
 }
+
+/**
+ * SEC-4: the API server's TRUSTED_PROXIES under the launchers: the operator's own list (a load
+ * balancer) plus loopback, the web app's hop, so the address the web app passes on (the
+ * browser's) is what the API's AUTH limit and audit rows see.
+ */
+export function apiTrustedProxies(source: NodeJS.ProcessEnv = process.env): string {
+  return [source.TRUSTED_PROXIES, "loopback"].filter(Boolean).join(",");
+}

@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { parseEnvOrExit } from "../server/env";
-import { singleNodeKeys, webEnv } from "./localSecrets";
+import { apiTrustedProxies, singleNodeKeys, webEnv } from "./localSecrets";
 import { supervise } from "./supervise";
 
 if (await singleNodeKeys()) {
@@ -23,11 +23,22 @@ const web = await webEnv(env).catch((error: Error) => {
 });
 
 const children: ChildProcess[] = [
-  spawn(bin("tsx"), ["server/main.ts"], { cwd: root, stdio: "inherit", env: { DEMO: "on", ...process.env } }),
-  spawn(bin("next"), ["start", "--port", String(env.WEB_PORT), "--hostname", env.HOST], {
+  spawn(bin("tsx"), ["server/main.ts"], {
     cwd: root,
     stdio: "inherit",
-    env: { NEXT_TELEMETRY_DISABLED: "1", ...process.env, ...web },
+    env: { DEMO: "on", ...process.env, TRUSTED_PROXIES: apiTrustedProxies() },
+  }),
+  // The web front (SEC-4): the built Next.js app behind a server that knows each peer.
+  spawn(bin("tsx"), ["scripts/webServer.ts"], {
+    cwd: root,
+    stdio: "inherit",
+    env: {
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...process.env,
+      ...web,
+      HOST: env.HOST,
+      WEB_PORT: String(env.WEB_PORT),
+    },
   }),
 ];
 

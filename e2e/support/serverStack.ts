@@ -248,8 +248,10 @@ async function main(): Promise<void> {
     DATA_DIR: dataDir,
     JWT_PRIVATE_KEY: keys.privateKey,
     JWT_PUBLIC_KEYS: keys.publicKeys,
-    // Every sign-up and sign-in of the suite comes from one IP (the Next server): the per-IP
-    // AUTH limit (10/min) would throttle the suite, not protect anything. Others stay default.
+    // SEC-4: the web app's hop (loopback) is a trusted proxy, as under npm run dev / npm start.
+    TRUSTED_PROXIES: "loopback",
+    // Every browser of the suite has one address (127.0.0.1), so every sign-up and sign-in
+    // shares one per-IP AUTH budget (10/min): it would throttle the suite, not protect anything.
     RATE_LIMITS: JSON.stringify({ AUTH: { points: 1000, duration: 60 } }),
   });
   const web = start(

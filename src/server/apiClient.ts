@@ -47,7 +47,8 @@ export async function callAuth(
       method: "POST",
       headers: {
         "content-type": "application/json",
-        // The API rate-limits sign-in per client address; it trusts X-Forwarded-For from loopback.
+        // The API rate-limits sign-in per client address (SEC-4): it believes this header only from
+        // a proxy in its TRUSTED_PROXIES, which the launchers set to this web server's own hop.
         ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
         // A still-valid access token makes the refresh count against the user's budget (API-2)
         // rather than the web server's address, which every user shares.

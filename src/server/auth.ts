@@ -2,6 +2,7 @@ import type { NextAuthOptions } from "next-auth";
 import type { JWT } from "next-auth/jwt";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { ApiAuthError, type ApiSession, callAuth } from "./apiClient";
+import { browserAddress } from "./clientAddress";
 
 /** Refresh this long before the access token expires (AUTH-4). */
 const REFRESH_MARGIN_MS = 60_000;
@@ -77,10 +78,9 @@ async function refreshed(token: JWT): Promise<JWT> {
   }
 }
 
+/** SEC-4: the browser's address as the web front saw it; a header the browser sent is not it. */
 function forwardedFor(headers: unknown): string | undefined {
-  const h = (headers ?? {}) as Record<string, string | string[] | undefined>;
-  const v = h["x-forwarded-for"] ?? h["x-real-ip"];
-  return (Array.isArray(v) ? v[0] : v)?.split(",")[0]?.trim() || undefined;
+  return browserAddress(headers as Record<string, string | string[] | undefined> | undefined);
 }
 
 /**

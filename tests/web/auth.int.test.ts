@@ -12,7 +12,8 @@ let api: TestApi;
 let authOptions: NextAuthOptions;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  // As under the launchers (SEC-4): the web app's hop is trusted, its X-Forwarded-For believed.
+  api = await startTestApi({ TRUSTED_PROXIES: "loopback" });
   process.env.API_URL = api.url;
   ({ authOptions } = await import("../../src/server/auth"));
 });
