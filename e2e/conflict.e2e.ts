@@ -67,6 +67,8 @@ test("UI-6 UI-4: a stale type change opens the Conflict panel; Accept theirs and
   await expect(panel).toContainText(/mine/i);
   await expect(panel).toContainText(/quote/i);
   await expect(panel).toContainText(/heading/i);
+  // MUT-10: it names the block it is about, as the page shows it now.
+  await expect(panel).toContainText("About Quote block 1 “Shared words”");
   await screen(a, testInfo, "conflict-panel");
   await panel.getByRole("button", { name: "Accept theirs" }).click();
   await expect(panel).toBeHidden();
@@ -86,4 +88,41 @@ test("UI-6 UI-4: a stale type change opens the Conflict panel; Accept theirs and
   await expect(blockItem(a, 1)).toHaveAttribute("data-block-type", "heading");
   await expect(blockItem(b, 1)).toHaveAttribute("data-block-type", "heading", { timeout: 15_000 });
   expect((await expectConverged(a, b))[0]).toEqual({ type: "heading", text: "Shared words" });
+});
+
+test("MUT-10: both users ticking the same todo at once open no Conflict panel; both see it done", async ({
+  users,
+}) => {
+  const alice = newUser("Alice");
+  const bob = newUser("Bob");
+  const { page: a } = await users.open("A");
+  const { page: b } = await users.open("B");
+  await signUp(b, bob);
+  const canvasId = await ownerWithCanvas(a, alice, `Same tick ${alice.email.slice(6, 14)}`, {
+    email: bob.email,
+    role: "writer",
+  });
+  const gate = await SocketGate.install(a);
+  await openEditor(a, canvasId);
+  await openEditor(b, canvasId);
+  await addBlock(a);
+  await typeInto(a, 1, "Water the plants");
+  await setBlockType(a, 1, "Todo");
+  await expectAllSent(a);
+  await expect(blockItem(b, 1)).toHaveAttribute("data-block-type", "todo", { timeout: 15_000 });
+
+  // A's tick is held on its socket while B ticks the same todo and commits: A's op reaches the
+  // server after B's, against the version before it, setting the value B already set.
+  gate.hold();
+  await blockItem(a, 1).getByRole("checkbox", { name: "Done" }).check();
+  await expect.poll(() => gate.heldCount, { message: "A's mutation is held" }).toBeGreaterThan(0);
+  await blockItem(b, 1).getByRole("checkbox", { name: "Done" }).check();
+  await expectAllSent(b);
+  gate.release();
+  await expectAllSent(a);
+
+  await expect(a.getByRole("dialog", { name: "Conflict" })).toHaveCount(0);
+  await expect(blockItem(a, 1).getByRole("checkbox", { name: "Done" })).toBeChecked();
+  await expect(blockItem(b, 1).getByRole("checkbox", { name: "Done" })).toBeChecked();
+  expect((await expectConverged(a, b))[0]).toEqual({ type: "todo", text: "Water the plants" });
 });

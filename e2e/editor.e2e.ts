@@ -443,6 +443,69 @@ test("UI-5: undo/redo of own typing and deletes goes through sync (the writer se
   await screen(a, testInfo, "editor-after-undo");
 });
 
+/** The focused block (1-based) and the caret in its text. */
+async function caret(page: Page): Promise<{ n: number; start: number; end: number } | null> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    const row = el?.closest<HTMLElement>("[data-block-id]");
+    if (!(el instanceof HTMLTextAreaElement) || !row) return null;
+    return { n: Number(row.dataset.index) + 1, start: el.selectionStart, end: el.selectionEnd };
+  });
+}
+
+test("UI-5: Enter in the middle of text and Backspace at the start are one undo step each; the caret returns and focus stays in the text", async ({
+  page,
+  request,
+}) => {
+  const owner = newUser("Una");
+  const token = await register(request, owner);
+  const canvasId = await canvasFor(request, token, `Split ${owner.email.slice(4, 12)}`, []);
+  await signInUi(page, owner);
+  await openEditor(page, canvasId);
+  await addFocusedBlock(page);
+  await page.keyboard.type("Hello world", { delay: 30 });
+  await expectAllSent(page);
+
+  // Caret before "world", Enter: the block splits.
+  for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("Enter");
+  await expect.poll(() => texts(page)).toEqual(["Hello ", "world"]);
+  await expect.poll(() => caret(page)).toEqual({ n: 2, start: 0, end: 0 });
+
+  // One Ctrl+Z: the text is whole again in the first block, the new block gone, the caret back.
+  await page.keyboard.press("Control+z");
+  await expect.poll(() => texts(page)).toEqual(["Hello world"]);
+  await expect.poll(() => caret(page)).toEqual({ n: 1, start: 6, end: 6 });
+  // Redo splits again with the caret in the new block; focus stayed, so the keys keep working.
+  await page.keyboard.press("Control+Shift+z");
+  await expect.poll(() => texts(page)).toEqual(["Hello ", "world"]);
+  await expect.poll(() => caret(page)).toEqual({ n: 2, start: 0, end: 0 });
+  await page.keyboard.press("Control+z");
+  await expect.poll(() => texts(page)).toEqual(["Hello world"]);
+  await expect.poll(() => caret(page)).toEqual({ n: 1, start: 6, end: 6 });
+
+  // Merge: split again, then Backspace at the start of "world" joins it back.
+  await page.keyboard.press("Enter");
+  await expect.poll(() => texts(page)).toEqual(["Hello ", "world"]);
+  await expectAllSent(page);
+  await page.keyboard.press("Backspace");
+  await expect.poll(() => texts(page)).toEqual(["Hello world"]);
+  await expect.poll(() => caret(page)).toEqual({ n: 1, start: 6, end: 6 });
+  // One Ctrl+Z undoes the whole merge (never "world" in both blocks), the caret back in "world".
+  await page.keyboard.press("Control+z");
+  await expect.poll(() => texts(page)).toEqual(["Hello ", "world"]);
+  await expect.poll(() => caret(page)).toEqual({ n: 2, start: 0, end: 0 });
+  // The next Ctrl+Z undoes the split, the one after that the typing: every step from the keyboard.
+  await page.keyboard.press("Control+z");
+  await expect.poll(() => texts(page)).toEqual(["Hello world"]);
+  await expect.poll(() => caret(page)).toEqual({ n: 1, start: 6, end: 6 });
+  await page.keyboard.press("Control+z");
+  await expect.poll(() => texts(page)).toEqual([""]);
+  await expect.poll(async () => (await caret(page))?.n).toBe(1);
+  await expectAllSent(page);
+  expect((await serverBlocks(page, canvasId)).map((x) => x.content)).toEqual([""]);
+});
+
 // ---------------------------------------------------------------- UI-2: 5,000 blocks
 
 const SEED_BLOCKS = 5_000;

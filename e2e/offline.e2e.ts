@@ -7,6 +7,7 @@ import {
   ownerWithCanvas,
   readBlocks,
   signIn,
+  signUp,
   typeInto,
 } from "./support/app";
 import { expect, test } from "./support/fixtures";
@@ -47,4 +48,47 @@ test("UI-6 UI-3: unsent edits survive a reload (pending queue in localStorage) a
   await expect(fresh.getByRole("heading", { name: "Your canvases" })).toBeVisible({ timeout: 20_000 });
   await openEditor(fresh, canvasId);
   await expect.poll(async () => (await readBlocks(fresh))[0]?.text).toBe("kept across reload");
+});
+
+test("UI-3: the badge says Offline within 2 s of losing the network and Live within 2 s of its return; peers stop showing the user as online", async ({
+  users,
+  consoleGuard,
+}) => {
+  // While the network is down Chromium itself reports what fails (the app retries nothing then,
+  // but next-auth refetches its session on focus).
+  consoleGuard.allowConsole(/ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/);
+  const alice = newUser("Alice");
+  const bob = newUser("Bob");
+  const { page: b } = await users.open("B");
+  const { context: aContext, page: a } = await users.open("A");
+  await signUp(b, bob);
+  const canvasId = await ownerWithCanvas(a, alice, `Network ${alice.email.slice(6, 14)}`, {
+    email: bob.email,
+    role: "writer",
+  });
+  await openEditor(a, canvasId);
+  await openEditor(b, canvasId);
+  await addBlock(a);
+  await typeInto(a, 1, "before");
+  await expectAllSent(a);
+  const onlineAtB = b.getByRole("list", { name: "Online now" }).getByRole("listitem", { name: alice.name });
+  await expect(onlineAtB).toBeVisible({ timeout: 15_000 });
+
+  // The network goes away (navigator.onLine false, the socket can no longer send or receive).
+  await aContext.setOffline(true);
+  await expect(connection(a)).toContainText("Offline", { timeout: 2_000 });
+  await typeInto(a, 1, " offline");
+  await expect(connection(a)).toContainText(/Offline\W*[1-9]\d* unsent/);
+  // The server drops the socket it no longer hears from: Bob stops seeing Alice online.
+  await expect(onlineAtB).toBeHidden({ timeout: 15_000 });
+  // It stays Offline however long it lasts: no "Polling" or "Live" while nothing gets through.
+  await a.waitForTimeout(3_000);
+  await expect(connection(a)).toContainText("Offline");
+
+  // The network returns: Live again at once (no backoff), the edit goes out, Bob sees both.
+  await aContext.setOffline(false);
+  await expect(connection(a)).toContainText("Live", { timeout: 2_000 });
+  await expectAllSent(a);
+  await expect.poll(async () => (await readBlocks(b))[0]?.text, { timeout: 15_000 }).toBe("before offline");
+  await expect(onlineAtB).toBeVisible({ timeout: 15_000 });
 });
