@@ -80,7 +80,7 @@ const envSchema = z.object({
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
   JWT_PUBLIC_KEYS: z.string().min(1).optional(),
   ALLOWED_ORIGINS: z.string().optional(),
-  /** Where browsers open the WebSocket (A1's ws_url), e.g. `wss://rt.example.com`; unset: the request's Host. */
+  /** Where browsers open the WebSocket (A1's ws_url), e.g. `wss://rt.example.com`; unset: `ws://HOST:port`. */
   PUBLIC_WS_URL: url(["ws", "wss"]).optional(),
   RATE_LIMITS: rateLimitsJson.optional(),
   /** SEC-4: proxies in front of the API (none by default: X-Forwarded-For is ignored). */
@@ -104,6 +104,12 @@ const envSchema = z.object({
     .min(16_384)
     .max(1_073_741_824)
     .default(4 * 1024 * 1024),
+  /** SEC-5: `sync.events` subscriptions one socket may hold at once (each multiplies every op). */
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100).default(2),
+  /** SEC-5: sockets one user may hold on one canvas, per API process (room for tabs and reconnects). */
+  WS_MAX_SOCKETS_PER_USER_CANVAS: z.coerce.number().int().min(1).max(100_000).default(10),
+  /** SEC-5: sockets one user may hold over all canvases, per API process. */
+  WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
 });
 
 export type Env = Omit<z.infer<typeof envSchema>, "RATE_LIMITS" | "ALLOWED_ORIGINS"> & {

@@ -3,11 +3,11 @@
  * A1 (the canvas with its blocks and the real-time mode to use). Thin: input, access check
  * (API-1) first, one service call, the answer.
  */
-import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { authorizeCanvas } from "../auth/access";
 import { inCanary } from "../domain/canary";
 import { DomainError } from "../domain/errors";
+import { realtimeWsUrl } from "../domain/wsUrl";
 import { opsSchema } from "../protocol/ops";
 import { canvasOutputSchema, mutateOutputSchema, okSchema, snapshotOutputSchema } from "../protocol/rest";
 import { PresenceService } from "../services/presenceService";
@@ -28,22 +28,13 @@ const tags = ["sync"];
 const exact = <T extends z.ZodType>(schema: T) => z.union([schema]);
 const coordinate = exact(z.number().min(-1e9).max(1e9));
 
-/**
- * `ws(s)://<host>/ws/canvas/<id>`: under PUBLIC_WS_URL when configured (the web app's proxy makes
- * the Host the API's own address), else from the request's Host (the address the client used).
- */
+/** OPS-4: A1's ws_url, from configuration only (never the request's Host). */
 function wsUrl(ctx: Context, id: string): string {
-  const pub = ctx.deps.env.PUBLIC_WS_URL;
-  if (pub) return `${pub.replace(/\/+$/, "")}/ws/canvas/${id}`;
-  const req: IncomingMessage = ctx.req;
-  const host = req.headers.host;
-  const safeHost =
-    typeof host === "string" && /^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host)
-      ? host
-      : `${ctx.deps.env.HOST}:${ctx.deps.env.API_PORT}`;
-  const proto = req.headers["x-forwarded-proto"];
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true || proto === "https";
-  return `${secure ? "wss" : "ws"}://${safeHost}/ws/canvas/${id}`;
+  const { env } = ctx.deps;
+  return realtimeWsUrl(
+    { publicWsUrl: env.PUBLIC_WS_URL, host: env.HOST, port: ctx.req.socket.localPort ?? env.API_PORT },
+    id,
+  );
 }
 
 /**
