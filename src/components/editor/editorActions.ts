@@ -571,11 +571,12 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
       const key = e.key.toLowerCase();
       const mod = e.ctrlKey || e.metaKey;
       if (!mod || !(key === "z" || (key === "y" && e.ctrlKey && !e.shiftKey))) return false;
-      // Text fields elsewhere (dialogs, the title) keep the browser's own undo.
+      // Other text fields and dialogs (the conflict panel) keep their own keys.
       const t = e.target;
       if (
         t instanceof HTMLElement &&
-        (t.closest("input, textarea, select, [contenteditable]") || t.closest('[role="dialog"]'))
+        (t.closest('input:not([type="checkbox"]), textarea, select, [contenteditable]') ||
+          t.closest('[role="dialog"]'))
       )
         return false;
       e.preventDefault();
