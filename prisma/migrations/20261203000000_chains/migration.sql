@@ -309,3 +309,45 @@ BEGIN
                                    v_content_set);
   RETURN jsonb_build_object('result', v_logged -> 'result', 'events', v_events || jsonb_build_array(v_logged -> 'event'));
 END $$;
+
+-- As in 20261126000200_mutation_core, with SEC-5's bound: at most 1,000 versions of history.
+-- MUT-5 support for the TypeScript side: the state a text op against `base_version` must be
+-- transformed over — the block's current version/content, its content at the base, and every
+-- applied op since (text ops and wholesale content sets), for each requested block.
+-- p_items: [{ block_id, base_version }]. Locks the canvas first (DB-3).
+CREATE OR REPLACE FUNCTION rpc_text_context(p_canvas_id uuid, p_items jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_out jsonb := '[]'::jsonb;
+  it record;
+  v_row blocks;
+BEGIN
+  PERFORM potentia_lock_canvas(p_canvas_id);
+  FOR it IN SELECT (e ->> 'block_id')::uuid AS block_id, (e ->> 'base_version')::integer AS base
+              FROM jsonb_array_elements(p_items) e LOOP
+    SELECT * INTO v_row FROM blocks WHERE block_id = it.block_id AND canvas_id = p_canvas_id FOR UPDATE;
+    IF NOT FOUND THEN
+      v_out := v_out || jsonb_build_array(jsonb_build_object('block_id', it.block_id, 'exists', false));
+      CONTINUE;
+    END IF;
+    -- SEC-5: a base further back than the replay window is not transformed op by op; an empty
+    -- history makes the rebase answer stale_base (the client reloads the block).
+    IF v_row.version - it.base > 1000 THEN
+      v_out := v_out || jsonb_build_array(jsonb_build_object(
+        'block_id', it.block_id, 'exists', true, 'deleted', v_row.deleted_at IS NOT NULL,
+        'version', v_row.version, 'content', v_row.content, 'base_content', NULL, 'history', '[]'::jsonb));
+      CONTINUE;
+    END IF;
+    v_out := v_out || jsonb_build_array(jsonb_build_object(
+      'block_id', it.block_id, 'exists', true, 'deleted', v_row.deleted_at IS NOT NULL,
+      'version', v_row.version, 'content', v_row.content,
+      'base_content', CASE WHEN it.base = v_row.version THEN to_jsonb(v_row.content)
+                           ELSE block_at_version(it.block_id, it.base) -> 'content' END,
+      'history', coalesce((
+        SELECT jsonb_agg(jsonb_build_object('version', o.version, 'text_op', o.text_op, 'content_set', o.content_set)
+                         ORDER BY o.version)
+          FROM block_operations o
+         WHERE o.block_id = it.block_id AND o.status = 'success' AND o.version > it.base), '[]'::jsonb)));
+  END LOOP;
+  RETURN v_out;
+END $$;
