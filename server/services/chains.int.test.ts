@@ -206,3 +206,22 @@ describe("MUT-10: identical concurrent changes", () => {
     expect(moved!.status).toBe("conflict");
   });
 });
+
+describe("SEC-5: bounded rebase history", () => {
+  it("SEC-5: a text op more than 1,000 versions behind is refused stale_base, not transformed over the whole history", async () => {
+    const block = await createBlock();
+    let version = 1;
+    for (let round = 0; round < 21; round++) {
+      const ops = Array.from({ length: 50 }, (_, i) => update(block, version + i, { text_op: ["x"] }));
+      const results = await mutate(alice, ops);
+      expect(results.every((r) => r.status === "success")).toBe(true);
+      version += 50;
+    }
+    const [old] = await mutate(bob, [update(block, 1, { text_op: [5, "!"] })]);
+    expect(old!.status).toBe("failed");
+    expect(old!.error!.code).toBe("stale_base");
+    // Within the window it still merges.
+    const [recent] = await mutate(bob, [update(block, version - 1000, { text_op: ["!"] })]);
+    expect(recent!.status).toBe("success");
+  });
+});
