@@ -199,6 +199,11 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       presence,
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
       socketRate: env.RATE_LIMITS.H1,
+      limits: {
+        subscriptionsPerSocket: env.WS_MAX_SUBSCRIPTIONS,
+        socketsPerUserCanvas: env.WS_MAX_SOCKETS_PER_USER_CANVAS,
+        socketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
+      },
       onError: (error, context) => log.error({ err: error, context }, "realtime error"),
       onConnection: (delta) => metrics.wsConnection(delta),
       // The block's updated_at is its commit transaction's time: commit → delivery here.

@@ -4,6 +4,7 @@ import type { WebSocket } from "ws";
 import { authorizeCanvas } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import { DomainError } from "../domain/errors";
+import { presenceInputSchema } from "../protocol/presence";
 import { PresenceService } from "../services/presenceService";
 import { CloseCodes } from "./closeCodes";
 import type { RealtimeHub } from "./hub";
@@ -12,7 +13,6 @@ import {
   errorFrame,
   eventsInputSchema,
   mutateInputSchema,
-  presenceInputSchema,
   resultFrame,
 } from "./protocol";
 import { Subscriber } from "./subscriber";
@@ -20,18 +20,12 @@ import { Subscriber } from "./subscriber";
 /** Rejected messages within 10 s after which a flooding socket is closed (RT-6). */
 const FLOOD_STRIKES = 20;
 
-/** The ids of the calls in a message (one or a batch), for answering them without running them. */
-function requestIds(text: string): (string | number | null)[] {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const ids = (Array.isArray(parsed) ? parsed.slice(0, 50) : [parsed]).map((m) => {
-      const id = m && typeof m === "object" ? (m as { id?: unknown }).id : null;
-      return typeof id === "number" || typeof id === "string" ? id : null;
-    });
-    return ids.length > 0 ? ids : [null];
-  } catch {
-    return [null];
-  }
+/** The id of one call, when it has a usable one (for answering it without running it). */
+function idOf(raw: unknown): string | number | null {
+  const id = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as { id?: unknown }).id : null;
+  return (typeof id === "number" && Number.isFinite(id)) || (typeof id === "string" && id.length <= 64)
+    ? id
+    : null;
 }
 
 export interface ConnectionInfo {
@@ -100,44 +94,65 @@ export class Connection {
     this.hub.send(this.socket, frame);
   }
 
+  /**
+   * SEC-5 / RT-6: every call costs one point of the socket's budget (10 messages/s): a lone
+   * message, each element of a batch frame (tRPC lets a client send a JSON array of calls), and
+   * the keep-alive `PING`. A refused call is answered under its own id, so the caller's pending
+   * request settles (and is retried) instead of waiting; a refused `PING` gets no `PONG`.
+   */
   private async onMessage(data: unknown, isBinary: boolean): Promise<void> {
     if (this.closed) return;
     const text = isBinary ? null : String(data);
-    if (text === "PING") return this.send("PONG");
-    if (text === "PONG") return;
-    // RT-6: 10 messages/s per socket; past it, an error per message, then 1008 for a flood.
-    try {
-      await this.limiter.consume(this.key);
-    } catch {
-      const now = Date.now();
-      this.strikes = this.strikes.filter((t) => now - t < 10_000);
-      this.strikes.push(now);
-      if (this.strikes.length >= FLOOD_STRIKES)
-        return this.close(CloseCodes.POLICY_VIOLATION, "message rate exceeded");
-      // Answer each refused call under its own id, so the caller's pending request settles (and
-      // is retried) instead of waiting for an answer that never comes.
-      const ids = text === null || text.length > 65_536 ? [null] : requestIds(text);
-      for (const id of ids)
-        this.send(errorFrame(id, false, "TOO_MANY_REQUESTS", "more than 10 messages per second"));
+    if (text === "PING" || text === "PONG") {
+      if ((await this.take()) && text === "PING") this.send("PONG");
       return;
     }
     let parsed: unknown;
     try {
       parsed = text === null ? undefined : JSON.parse(text);
     } catch {
-      return this.send(errorFrame(null, false, "PARSE_ERROR", "the message is not valid JSON"));
+      if (await this.take())
+        this.send(errorFrame(null, false, "PARSE_ERROR", "the message is not valid JSON"));
+      return;
     }
-    const messages = Array.isArray(parsed) ? parsed.slice(0, 50) : [parsed];
-    for (const raw of messages) await this.handle(raw);
+    const calls = Array.isArray(parsed) ? parsed : [parsed];
+    if (calls.length === 0) {
+      if (await this.take()) this.send(errorFrame(null, false, "BAD_REQUEST", "an empty batch"));
+      return;
+    }
+    for (const raw of calls) {
+      if (this.closed) return;
+      if (await this.take()) await this.handle(raw);
+      else if (!this.closed) this.send(errorFrame(idOf(raw), false, "TOO_MANY_REQUESTS", this.rateMessage));
+    }
+  }
+
+  private get rateMessage(): string {
+    const { points, duration } = this.hub.deps.socketRate;
+    return `more than ${points} messages per ${duration === 1 ? "second" : `${duration} s`} on this socket`;
+  }
+
+  /**
+   * Takes one point of the socket's budget. False when it is spent; 20 refusals within 10 s close
+   * the socket with 1008 (RT-6), so even a huge batch costs at most a few dozen answers.
+   */
+  private async take(): Promise<boolean> {
+    try {
+      await this.limiter.consume(this.key);
+      return true;
+    } catch {
+      const now = Date.now();
+      this.strikes = this.strikes.filter((t) => now - t < 10_000);
+      this.strikes.push(now);
+      if (this.strikes.length >= FLOOD_STRIKES)
+        this.close(CloseCodes.POLICY_VIOLATION, "message rate exceeded");
+      return false;
+    }
   }
 
   private async handle(raw: unknown): Promise<void> {
     const msg = clientMessageSchema.safeParse(raw);
-    if (!msg.success) {
-      const id = raw && typeof raw === "object" && "id" in raw ? (raw as { id: unknown }).id : null;
-      const safeId = typeof id === "number" || typeof id === "string" ? id : null;
-      return this.send(errorFrame(safeId, false, "BAD_REQUEST", "not a tRPC message"));
-    }
+    if (!msg.success) return this.send(errorFrame(idOf(raw), false, "BAD_REQUEST", "not a tRPC message"));
     const m = msg.data;
     const jsonrpc = m.jsonrpc === "2.0";
     const idKey = JSON.stringify(m.id);
@@ -157,13 +172,31 @@ export class Connection {
           throw new DomainError("invalid_input", "since_seq must be a non-negative integer");
         if (this.subs.has(idKey))
           return this.send(errorFrame(m.id, jsonrpc, "BAD_REQUEST", `duplicate id ${idKey}`));
-        const resumeFrom =
-          lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : null;
-        const since = resumeFrom ?? parsedInput.data?.since_seq ?? null;
+        // SEC-5: every subscription multiplies each op of the canvas; a socket gets a few at most.
+        if (this.subs.size >= this.hub.deps.limits.subscriptionsPerSocket) {
+          return this.send(
+            errorFrame(
+              m.id,
+              jsonrpc,
+              "BAD_REQUEST",
+              `at most ${this.hub.deps.limits.subscriptionsPerSocket} sync.events subscriptions per socket; stop one first`,
+              { reason: "too_many_subscriptions" },
+            ),
+          );
+        }
+        // lastEventId is 1..15 digits (the message schema): a safe integer, as since_seq.
+        const since = lastEventId !== undefined ? Number(lastEventId) : (parsedInput.data?.since_seq ?? null);
         const sub = new Subscriber(this.socket, this.userId, idKey, jsonrpc, (s, f) => this.hub.send(s, f));
         this.subs.set(idKey, sub);
         this.send(resultFrame(m.id, jsonrpc, { type: "started" }));
-        await this.hub.attach(this.info.canvasId, sub, since);
+        try {
+          await this.hub.attach(this.info.canvasId, sub, since);
+        } catch (error) {
+          // A subscription that failed to start must not stay half attached (receiving live ops).
+          this.subs.delete(idKey);
+          this.hub.detach(this.info.canvasId, sub);
+          throw error;
+        }
         return;
       }
       if (m.method !== "mutation") throw new DomainError("invalid_input", `unknown procedure ${path}`);
@@ -195,7 +228,10 @@ export class Connection {
         } else {
           const parsedInput = presenceInputSchema.safeParse(input ?? {});
           if (!parsedInput.success)
-            throw new DomainError("invalid_input", "presence is { cursor?, block_id?, typing? }");
+            throw new DomainError(
+              "invalid_input",
+              "presence is { cursor?: { x, y } | null (|x|, |y| ≤ 1e9), block_id?: uuid | null, typing?: boolean }",
+            );
           await presence.update({
             canvasId: this.info.canvasId,
             userId: this.userId,

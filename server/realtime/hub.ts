@@ -22,11 +22,27 @@ export interface HubDeps {
   maxBufferedBytes: number;
   /** H1's per-socket message limit (RATE_LIMITS.H1). */
   socketRate: RateRule;
+  /** SEC-5: sockets and subscriptions one user may hold in this process. */
+  limits: SocketLimits;
   onError: (error: unknown, context: string) => void;
   /** A socket opened (+1) or closed (-1): for potentia_ws_connections (OPS-1). */
   onConnection?: (delta: 1 | -1) => void;
   /** An op delivered to a room, for the fan-out delay histogram (OPS-1). */
   onDelivered?: (event: OpEvent) => void;
+}
+
+/**
+ * SEC-5: what one user may hold, counted per process. The caps protect the process that holds the
+ * sockets (each socket and subscription costs it memory, fan-out writes and replay queries), so
+ * they are kept where that cost is paid; across N processes a user holds at most N times as many.
+ */
+export interface SocketLimits {
+  /** `sync.events` subscriptions open at once on one socket (WS_MAX_SUBSCRIPTIONS). */
+  subscriptionsPerSocket: number;
+  /** Sockets of one user on one canvas (WS_MAX_SOCKETS_PER_USER_CANVAS). */
+  socketsPerUserCanvas: number;
+  /** Sockets of one user over all canvases (WS_MAX_SOCKETS_PER_USER). */
+  socketsPerUser: number;
 }
 
 /** How often each room re-checks its sockets' memberships, besides control messages (RT-6). */
@@ -38,6 +54,8 @@ interface RoomEntry {
   room: CanvasRoom;
   ready: Promise<void>;
   connections: Set<Connection>;
+  /** Sockets per user in this room (a user joins with the first and leaves with the last). */
+  users: Map<string, number>;
   unsubscribe: (() => Promise<void>)[];
   timer: NodeJS.Timeout;
   /** Users who joined since the last `join` announcement. */
@@ -57,6 +75,8 @@ export class RealtimeHub {
   private uncorkScheduled = false;
   private readonly limiter: RateLimiterMemory;
   private connectionCount = 0;
+  /** Sockets per user over all rooms (SEC-5). */
+  private readonly userSockets = new Map<string, number>();
   private readonly offReconnect: () => void;
   private readonly presenceTimer: NodeJS.Timeout;
 
@@ -78,19 +98,28 @@ export class RealtimeHub {
     return this.connectionCount;
   }
 
-  /** Takes over an upgraded socket. */
-  accept(socket: WebSocket, info: ConnectionInfo): Connection {
+  /**
+   * Takes over an upgraded socket, or closes it with 4429 when its user already holds as many
+   * sockets as SEC-5 allows (checked here, synchronously, so concurrent upgrades cannot overshoot).
+   */
+  accept(socket: WebSocket, info: ConnectionInfo): Connection | null {
+    const userId = info.principal.userId;
+    const { socketsPerUserCanvas, socketsPerUser } = this.deps.limits;
+    const inCanvas = this.rooms.get(info.canvasId)?.users.get(userId) ?? 0;
+    const total = this.userSockets.get(userId) ?? 0;
+    if (inCanvas >= socketsPerUserCanvas || total >= socketsPerUser) {
+      socket.close(
+        CloseCodes.TOO_MANY_SOCKETS,
+        `too many sockets: at most ${socketsPerUserCanvas} per canvas and ${socketsPerUser} per user`,
+      );
+      return null;
+    }
     const entry = this.room(info.canvasId);
-    const connection = new Connection(
-      socket,
-      info,
-      this,
-      this.limiter,
-      `${info.principal.userId}:${Math.random()}`,
-    );
-    const firstOfUser = ![...entry.connections].some((c) => c.userId === info.principal.userId);
+    const connection = new Connection(socket, info, this, this.limiter, `${userId}:${Math.random()}`);
     entry.connections.add(connection);
-    if (firstOfUser) this.userJoined(info.canvasId, entry, info.principal.userId);
+    entry.users.set(userId, inCanvas + 1);
+    this.userSockets.set(userId, total + 1);
+    if (inCanvas === 0) this.userJoined(info.canvasId, entry, userId);
     this.connectionCount++;
     this.deps.onConnection?.(1);
     return connection;
@@ -102,8 +131,15 @@ export class RealtimeHub {
     if (entry?.connections.delete(connection)) {
       this.connectionCount--;
       this.deps.onConnection?.(-1);
-      if (![...entry.connections].some((c) => c.userId === connection.userId)) {
-        this.userLeft(connection.info.canvasId, entry, connection.userId);
+      const userId = connection.userId;
+      const total = (this.userSockets.get(userId) ?? 1) - 1;
+      if (total > 0) this.userSockets.set(userId, total);
+      else this.userSockets.delete(userId);
+      const inCanvas = (entry.users.get(userId) ?? 1) - 1;
+      if (inCanvas > 0) entry.users.set(userId, inCanvas);
+      else {
+        entry.users.delete(userId);
+        this.userLeft(connection.info.canvasId, entry, userId);
       }
       if (entry.connections.size === 0) void this.dropRoom(connection.info.canvasId);
     }
@@ -181,6 +217,7 @@ export class RealtimeHub {
     const entry: RoomEntry = {
       room,
       connections: new Set(),
+      users: new Map(),
       unsubscribe: [],
       ready: Promise.resolve(),
       timer: setInterval(() => void this.recheckMembers(canvasId), MEMBERSHIP_RECHECK_MS),
@@ -250,7 +287,7 @@ export class RealtimeHub {
 
   private refreshPresence(): void {
     for (const [canvasId, entry] of this.rooms) {
-      for (const userId of new Set([...entry.connections].map((c) => c.userId))) {
+      for (const userId of entry.users.keys()) {
         this.deps.presence
           .join(canvasId, userId)
           .catch((error) => this.deps.onError(error, "presence refresh"));

@@ -31,13 +31,7 @@ export const eventsInputSchema = z
   .object({ since_seq: z.number().int().min(0).nullish() })
   .strict()
   .nullish();
-export const presenceInputSchema = z
-  .object({
-    cursor: z.object({ x: z.number().finite(), y: z.number().finite() }).strict().nullable().optional(),
-    block_id: z.uuid().nullable().optional(),
-    typing: z.boolean().optional(),
-  })
-  .strict();
+// sync.presence parses with H3's schema: `server/protocol/presence.ts` (one rule for both).
 export const mutateInputSchema = z.object({ ops: z.array(z.unknown()).min(1).max(50) }).strict();
 
 const HTTP_STATUS: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {

@@ -472,7 +472,13 @@ describe("H3 presence and H6 leave", () => {
     await api.member(canvas, reader, "reader");
     const sub = await listen(canvas);
     try {
+      // block_id must name a live block of this canvas (RT-7).
       const blockId = randomUUID();
+      const made = await owner.fetch(`/api/v1/canvas/${canvas}/mutate`, {
+        method: "POST",
+        json: { ops: [{ client_op_id: randomUUID(), action: "create", block_id: blockId, type: "text" }] },
+      });
+      expect(made.status).toBe(200);
       const res = await reader.fetch(`/api/v1/canvas/${canvas}/presence`, {
         method: "POST",
         json: { cursor: { x: 10, y: -2.5 }, block_id: blockId, typing: true },

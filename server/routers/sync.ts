@@ -9,6 +9,7 @@ import { inCanary } from "../domain/canary";
 import { DomainError } from "../domain/errors";
 import { realtimeWsUrl } from "../domain/wsUrl";
 import { opsSchema } from "../protocol/ops";
+import { presenceInputSchema } from "../protocol/presence";
 import { canvasOutputSchema, mutateOutputSchema, okSchema, snapshotOutputSchema } from "../protocol/rest";
 import { PresenceService } from "../services/presenceService";
 import { SnapshotService } from "../services/snapshotService";
@@ -20,13 +21,6 @@ export const POLL_INTERVAL_MS = 2000;
 
 const canvasId = z.uuid();
 const tags = ["sync"];
-
-/**
- * trpc-to-openapi coerces number/boolean fields of every input, bodies included ("1" → 1,
- * "yes" → true). A one-member union is not coerced: JSON bodies keep their types strictly.
- */
-const exact = <T extends z.ZodType>(schema: T) => z.union([schema]);
-const coordinate = exact(z.number().min(-1e9).max(1e9));
 
 /** OPS-4: A1's ws_url, from configuration only (never the request's Host). */
 function wsUrl(ctx: Context, id: string): string {
@@ -168,14 +162,8 @@ export const syncRouter = router({
       },
       rateLimit: "H3",
     })
-    .input(
-      z.strictObject({
-        canvas_id: canvasId,
-        cursor: z.strictObject({ x: coordinate, y: coordinate }).nullable().optional(),
-        block_id: z.uuid().nullable().optional(),
-        typing: exact(z.boolean()).optional(),
-      }),
-    )
+    // The socket's sync.presence parses with the same schema (one rule, RT-7).
+    .input(z.strictObject({ canvas_id: canvasId, ...presenceInputSchema.shape }))
     .output(okSchema)
     .mutation(async ({ ctx, input }) => {
       await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");

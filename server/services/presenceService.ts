@@ -3,6 +3,7 @@
  * plus `canvas_members.last_active_at`, written at most once per 30 s per user and canvas.
  */
 import type { SqlClient } from "../db/sql";
+import { DomainError } from "../domain/errors";
 import type { Bus } from "../ports/bus";
 import type { PresenceRegistry } from "../ports/presence";
 
@@ -43,19 +44,32 @@ export class PresenceService {
     private readonly registry?: Pick<PresenceRegistry, "join" | "leave">,
   ) {}
 
-  /** Publishes the caller's presence; touches last_active_at when it is older than 30 s. */
+  /**
+   * Publishes the caller's presence; touches last_active_at when it is older than 30 s. A
+   * `blockId` that is not a live block of this canvas is refused (`invalid_input`) and nothing
+   * is written or relayed: peers must never be pointed at another canvas's block.
+   */
   async update(update: PresenceUpdate): Promise<PresenceEvent> {
-    // Intent: throttled last_active_at write (RT-7) and the user's display name, one round trip.
-    // The UPDATE's WHERE is the throttle: concurrent calls write at most once per window.
-    const [row] = await this.db.query<{ name: string }>(
-      `WITH touched AS (
+    // Intent: the block check, the throttled last_active_at write (RT-7) and the user's display
+    // name in the one round trip presence already costs (no extra query on the hot path). The
+    // UPDATE's WHERE is the throttle (concurrent calls write at most once per window) and waits
+    // for the block check, so a refused call writes nothing.
+    const [row] = await this.db.query<{ name: string; block_ok: boolean }>(
+      `WITH block_ok AS (
+         SELECT $4::uuid IS NULL OR EXISTS (
+           SELECT 1 FROM blocks b WHERE b.block_id = $4::uuid AND b.canvas_id = $1 AND b.deleted_at IS NULL
+         ) AS ok),
+       touched AS (
          UPDATE canvas_members SET last_active_at = now()
           WHERE canvas_id = $1 AND user_id = $2
             AND (last_active_at IS NULL OR last_active_at < now() - make_interval(secs => $3))
+            AND (SELECT ok FROM block_ok)
          RETURNING 1)
-       SELECT u.name FROM users u WHERE u.user_id = $2`,
-      [update.canvasId, update.userId, LAST_ACTIVE_THROTTLE_S],
+       SELECT u.name, (SELECT ok FROM block_ok) AS block_ok FROM users u WHERE u.user_id = $2`,
+      [update.canvasId, update.userId, LAST_ACTIVE_THROTTLE_S, update.blockId ?? null],
     );
+    if (row?.block_ok !== true)
+      throw new DomainError("invalid_input", "block_id is not a block of this canvas");
     const event: PresenceEvent = {
       type: "presence",
       user_id: update.userId,

@@ -514,6 +514,9 @@ async function productTarget(dbUrl: string, dataDir: string): Promise<{ target: 
     DATABASE_URL: dbUrl,
     DATABASE_POOL_SIZE: "20",
     RATE_LIMITS: JSON.stringify(rateLimits),
+    // One bench user holds all N + W sockets of the room (SEC-5 caps them per user by default).
+    WS_MAX_SOCKETS_PER_USER_CANVAS: String(N + W + 10),
+    WS_MAX_SOCKETS_PER_USER: String(N + W + 10),
   };
   if (process.env.BENCH_REDIS) env.REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const prof = process.env.BENCH_CPU_PROF;
