@@ -63,7 +63,7 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   }),
 );
 
-const scenarioArb = fc.integer({ min: 2, max: 3 }).chain((clients) =>
+const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 2, max: 3 }).chain((clients) =>
   fc.record({
     chains: fc.array(fc.array(editArb, { minLength: 1, maxLength: 4 }), {
       minLength: clients,
@@ -175,7 +175,13 @@ function sortKeys(o: Record<string, unknown>) {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-async function runScenario(scenario: fc.infer<typeof scenarioArb>): Promise<void> {
+interface Scenario {
+  chains: Edit[][];
+  order: number[];
+  settleBetween: boolean[];
+}
+
+async function runScenario(scenario: Scenario): Promise<void> {
   const owner = users[0]!;
   const canvasId = await api.canvas(owner, "chains");
   for (const u of users.slice(1)) await api.member(canvasId, u, "writer");
