@@ -83,6 +83,9 @@ export class SyncEngine {
   private started = false;
   private sendAttempt = 0;
   private recoverAttempt = 0;
+  /** A recovery waiting for its backoff: run at once when the network returns. */
+  private recoveryRetry: { timer: ReturnType<typeof setTimeout>; kind: "replay" | "full" } | null = null;
+  private unwatchNetwork: (() => void) | undefined;
   private readonly link: SyncConnection;
   private current: SyncTransport | null = null;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -163,7 +166,7 @@ export class SyncEngine {
         }
         this.o.onError?.(error);
         this.setConnection("offline");
-        this.later(() => void this.recover("full"), this.backoff(this.recoverAttempt++));
+        this.retryRecovery("full");
         this.changed();
         return;
       }
@@ -176,6 +179,9 @@ export class SyncEngine {
   stop(): void {
     this.stopped = true;
     this.link.stop();
+    this.unwatchNetwork?.();
+    this.unwatchNetwork = undefined;
+    this.recoveryRetry = null;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.pumpTimer = undefined;
@@ -746,6 +752,28 @@ export class SyncEngine {
   }
 
   /** Gap (replay from serverSeq) or resync (full snapshot); pending ops stay on top. */
+  /** Retries a failed recovery after its backoff, or as soon as the network comes back (UI-3). */
+  private retryRecovery(kind: "replay" | "full"): void {
+    if (this.recoveryRetry) return;
+    const timer = this.later(
+      () => {
+        this.recoveryRetry = null;
+        void this.recover(kind);
+      },
+      this.backoff(this.recoverAttempt++),
+    );
+    this.recoveryRetry = { timer, kind };
+    const network = this.o.network;
+    this.unwatchNetwork ??= network?.subscribe(() => {
+      const retry = this.recoveryRetry;
+      if (!retry || !network.online()) return;
+      clearTimeout(retry.timer);
+      this.timers.delete(retry.timer);
+      this.recoveryRetry = null;
+      void this.recover(retry.kind);
+    });
+  }
+
   private async recover(kind: "replay" | "full"): Promise<void> {
     if (this.stopped || (this.recovering && kind === "replay")) return;
     // The stream keeps running but is ignored until we resubscribe from the healed serverSeq.
@@ -772,7 +800,7 @@ export class SyncEngine {
         return;
       }
       this.setConnection("offline");
-      this.later(() => void this.recover(kind), this.backoff(this.recoverAttempt++));
+      this.retryRecovery(kind);
       return;
     }
     this.recovering = false;

@@ -171,4 +171,31 @@ describe("SyncConnection: the connection badge's states (UI-3)", () => {
     e.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it("UI-3: a snapshot that failed while offline is fetched again as soon as the network returns, not after its backoff", async () => {
+    const server = new FakeSyncServer();
+    const ws = new FakeTransport(server, "websocket");
+    const rest = new FakeTransport(server, "rest");
+    const net = scriptedNetwork(false);
+    rest.down = true;
+    const e = new SyncEngine({
+      pacing: false,
+      canvasId: "c",
+      store: createMemoryPendingStore(),
+      ws,
+      rest,
+      network: net.status,
+      backoffBaseMs: 20_000,
+    });
+    await e.start();
+    expect(rest.snapshots).toHaveLength(1);
+    expect(e.getSnapshot().connection).toBe("offline");
+    rest.down = false;
+    net.set(true);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(rest.snapshots).toHaveLength(2);
+    expect(e.getSnapshot().connection).toBe("live");
+    e.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
