@@ -27,6 +27,8 @@ export const DEFAULT_RATE_LIMITS = {
   M3: { points: 1, duration: 1 },
   RPC: { points: 100, duration: 60 },
   AUTH: { points: 10, duration: 60 },
+  /** UI-10: invitations by email, per inviting user: as AUTH, so email probing stays slow. */
+  INVITE: { points: 10, duration: 60 },
   DEFAULT: { points: 10, duration: 1 },
 } satisfies Record<string, RateRule>;
 export type RateLimitId = keyof typeof DEFAULT_RATE_LIMITS;

@@ -17,6 +17,8 @@ export const DOMAIN_ERRORS = {
   user_not_found: "No user has this email address.",
   member_not_found: "This user is not a member of the canvas.",
   already_member: "This user is already a member of the canvas.",
+  already_invited: "This email has already been invited to the canvas.",
+  invitation_not_found: "There is no such invitation on this canvas.",
   last_owner: "A canvas must keep at least one owner.",
   idempotency_mismatch: "This Idempotency-Key was already used with a different request.",
 } as const;

@@ -32,19 +32,20 @@ describe("audit", () => {
     ).json()) as { canvas_id: string };
     const id = created.canvas_id;
     const friend = await api.user();
-    await owner.fetch(`/api/v1/canvas/${id}/members`, {
+    const invited = await owner.fetch(`/api/v1/canvas/${id}/members`, {
       method: "POST",
       json: { email: `${friend.userId}@example.test`, role: "reader" },
     });
+    const { invitation_id } = (await invited.json()) as { invitation_id: string };
     await owner.fetch(`/api/v1/canvas/${id}`, { method: "PATCH", json: { title: "Renamed" } });
     const res = await owner.fetch(`/api/v1/canvas/${id}/audit`);
     expect(res.status).toBe(200);
     const page = (await res.json()) as AuditPage;
     expect(page.next_cursor).toBeNull();
-    expect(page.items.map((i) => i.action)).toEqual(["canvas.update", "member.add", "canvas.create"]);
+    expect(page.items.map((i) => i.action)).toEqual(["canvas.update", "member.invite", "canvas.create"]);
     expect(page.items[1]).toMatchObject({
       actor_id: owner.userId,
-      target_id: friend.userId,
+      target_id: invitation_id,
       status: "success",
       detail: { role: "reader" },
       ip: expect.any(String),

@@ -57,6 +57,7 @@ describe("A4/A5: listing and creating canvases", () => {
     const members = await user.fetch(`/api/v1/canvas/${canvas.canvas_id}/members`);
     expect(await members.json()).toEqual({
       members: [{ user_id: user.userId, email: `${user.userId}@example.test`, name: "Ada", role: "owner" }],
+      invitations: [],
     });
     expect(
       await count(

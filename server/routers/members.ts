@@ -2,26 +2,52 @@ import { z } from "zod";
 import { authorizeCanvas } from "../auth/access";
 import { DomainError } from "../domain/errors";
 import { hasCanvasScope } from "../domain/scopes";
-import { addMember, changeRole, listMembers, removeMember } from "../services/memberService";
+import {
+  cancelInvitation,
+  changeInvitationRole,
+  changeRole,
+  inviteMember,
+  listInvitations,
+  listMembers,
+  removeMember,
+} from "../services/memberService";
 import { authedProcedure, router } from "../trpc/init";
 import { actorOf, canvasIdSchema, roleSchema, serviceDeps } from "./canvas";
 
 const memberSchema = z.object({ user_id: z.uuid(), email: z.string(), name: z.string(), role: roleSchema });
+const invitationSchema = z.object({
+  invitation_id: z.uuid(),
+  email: z.string(),
+  role: roleSchema,
+  created_at: z.string(),
+});
 const TAGS = ["members"];
 const PATH = "/api/v1/canvas/{canvas_id}/members";
+const INVITATIONS = "/api/v1/canvas/{canvas_id}/invitations";
 
 /** Canvas members: any member reads; the owner adds, changes and removes (SPEC §5). */
 export const membersRouter = router({
   list: authedProcedure
     .meta({
-      openapi: { method: "GET", path: PATH, tags: TAGS, summary: "The canvas's members" },
+      openapi: {
+        method: "GET",
+        path: PATH,
+        tags: TAGS,
+        summary: "The canvas's members, and its pending invitations (owner)",
+        description:
+          "`invitations` is empty unless the caller is an owner. A member whose invitation is still pending is listed as the invitation.",
+      },
       rateLimit: "DEFAULT",
     })
     .input(z.object({ canvas_id: canvasIdSchema }))
-    .output(z.object({ members: z.array(memberSchema) }))
+    .output(z.object({ members: z.array(memberSchema), invitations: z.array(invitationSchema) }))
     .query(async ({ ctx, input }) => {
-      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
-      return { members: await listMembers(ctx.deps.db, input.canvas_id) };
+      const access = await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
+      const [members, invitations] = await Promise.all([
+        listMembers(ctx.deps.db, input.canvas_id),
+        access.isOwner ? listInvitations(ctx.deps.db, input.canvas_id) : [],
+      ]);
+      return { members, invitations };
     }),
 
   add: authedProcedure
@@ -30,10 +56,11 @@ export const membersRouter = router({
         method: "POST",
         path: PATH,
         tags: TAGS,
-        summary: "Add a registered user by email (owner)",
-        description: "404 `user_not_found` for an unknown email, 409 `already_member`.",
+        summary: "Invite an email to the canvas (owner)",
+        description:
+          "201 with the invitation, the same whether or not the email has an account (UI-10): it is accepted when that email registers or signs in; an existing account has access at once. 409 `already_member`, 409 `already_invited`. Rate rule `INVITE` (per user).",
       },
-      rateLimit: "DEFAULT",
+      rateLimit: "INVITE",
       successStatus: 201,
     })
     .input(
@@ -43,13 +70,56 @@ export const membersRouter = router({
         role: roleSchema,
       }),
     )
-    .output(memberSchema)
+    .output(invitationSchema)
     .mutation(async ({ ctx, input }) => {
       await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "owner");
-      return addMember(serviceDeps(ctx), actorOf(ctx), input.canvas_id, {
+      return inviteMember(serviceDeps(ctx), actorOf(ctx), input.canvas_id, {
         email: input.email,
         role: input.role,
       });
+    }),
+
+  updateInvitation: authedProcedure
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: `${INVITATIONS}/{invitation_id}`,
+        tags: TAGS,
+        summary: "Change a pending invitation's role (owner)",
+        description: "404 `invitation_not_found`.",
+      },
+      rateLimit: "DEFAULT",
+    })
+    .input(z.strictObject({ canvas_id: canvasIdSchema, invitation_id: z.uuid(), role: roleSchema }))
+    .output(invitationSchema)
+    .mutation(async ({ ctx, input }) => {
+      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "owner");
+      return changeInvitationRole(
+        serviceDeps(ctx),
+        actorOf(ctx),
+        input.canvas_id,
+        input.invitation_id,
+        input.role,
+      );
+    }),
+
+  cancelInvitation: authedProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: `${INVITATIONS}/{invitation_id}`,
+        tags: TAGS,
+        summary: "Withdraw a pending invitation (owner)",
+        description: "204; any access it gave ends at once. 404 `invitation_not_found`.",
+      },
+      rateLimit: "DEFAULT",
+      successStatus: 204,
+    })
+    .input(z.object({ canvas_id: canvasIdSchema, invitation_id: z.uuid() }))
+    .output(z.void())
+    .mutation(async ({ ctx, input }) => {
+      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "owner");
+      await cancelInvitation(serviceDeps(ctx), actorOf(ctx), input.canvas_id, input.invitation_id);
     }),
 
   update: authedProcedure

@@ -9,6 +9,7 @@ import {
 } from "../auth/passwords";
 import { REFRESH_TOKEN_TTL_S, refreshTokens } from "../auth/refreshTokens";
 import { ACCESS_TOKEN_TTL_S, type AccessTokens } from "../auth/tokens";
+import { acceptInvitations } from "../db/invitations";
 import type { Database, SqlClient } from "../db/sql";
 import { DomainError } from "../domain/errors";
 
@@ -98,6 +99,8 @@ export class AuthService {
       );
       const user = rows[0];
       if (!user) return undefined;
+      // UI-10: invitations sent to this email before it had an account become memberships.
+      await acceptInvitations(tx, { userId: user.user_id, email: user.email }, info);
       const refresh = await refreshTokens.create(tx, user.user_id, { ttlS: this.refreshTtlS });
       await this.audit(tx, started, info, {
         action: "auth.register",
@@ -161,6 +164,8 @@ export class AuthService {
           rehash,
         ]);
       }
+      // UI-10: signing in accepts the invitations pending for this email.
+      await acceptInvitations(tx, { userId: user.user_id, email: user.email }, info);
       const refresh = await refreshTokens.create(tx, user.user_id, { ttlS: this.refreshTtlS });
       await this.audit(tx, started, info, {
         action: "auth.login",
@@ -203,6 +208,8 @@ export class AuthService {
       ]);
       const user = users[0];
       if (!user) return { kind: "invalid", reason: "user_gone" };
+      // UI-10: a session that stays signed in accepts new invitations at its next refresh.
+      await acceptInvitations(tx, { userId: user.user_id, email: user.email }, info);
       const next = await refreshTokens.create(tx, row.user_id, {
         familyId: row.family_id,
         ttlS: this.refreshTtlS,

@@ -4,6 +4,7 @@
  */
 import type { CanvasAccess, CanvasRole } from "../auth/access";
 import type { Principal } from "../auth/principal";
+import { NOT_PENDING } from "../db/invitations";
 import type { Database, SqlClient } from "../db/sql";
 import { DomainError } from "../domain/errors";
 import type { Bus } from "../ports/bus";
@@ -259,8 +260,9 @@ export interface PermissionsView {
 }
 
 /**
- * A8: the caller's effective rights (role ∩ token scopes) and every member; `online` is the
- * presence registry's answer (RT-7), the same source as the join/leave events.
+ * A8: the caller's effective rights (role ∩ token scopes) and every member (one whose invitation
+ * is pending only while online, UI-10); `online` is the presence registry's answer (RT-7), the
+ * same source as the join/leave events.
  */
 export async function permissions(
   db: SqlClient,
@@ -273,8 +275,9 @@ export async function permissions(
     name: string;
     role: CanvasRole;
     last_active_at: Ts | null;
+    shown: boolean;
   }>(
-    `SELECT m.user_id, u.name, m.role, m.last_active_at
+    `SELECT m.user_id, u.name, m.role, m.last_active_at, ${NOT_PENDING} AS shown
        FROM canvas_members m JOIN users u ON u.user_id = m.user_id
       WHERE m.canvas_id = $1
       ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'writer' THEN 1 ELSE 2 END, u.name, m.user_id`,
@@ -285,13 +288,17 @@ export async function permissions(
     can_write: access.canWrite,
     is_owner: access.isOwner,
     role: access.role,
-    users: rows.map((r) => ({
-      user_id: r.user_id,
-      name: r.name,
-      role: r.role,
-      online: online.has(r.user_id),
-      last_active_at: isoOrNull(r.last_active_at),
-    })),
+    // A member whose invitation is pending is not listed (that would say the email has an
+    // account) until it is online: then it has shown itself by opening the canvas.
+    users: rows
+      .filter((r) => r.shown || online.has(r.user_id))
+      .map((r) => ({
+        user_id: r.user_id,
+        name: r.name,
+        role: r.role,
+        online: online.has(r.user_id),
+        last_active_at: isoOrNull(r.last_active_at),
+      })),
   };
 }
 

@@ -16,6 +16,8 @@ const DOMAIN_TO_TRPC: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   user_not_found: "NOT_FOUND",
   member_not_found: "NOT_FOUND",
   already_member: "CONFLICT",
+  already_invited: "CONFLICT",
+  invitation_not_found: "NOT_FOUND",
   last_owner: "CONFLICT",
   idempotency_mismatch: "UNPROCESSABLE_CONTENT",
 };

@@ -28,6 +28,8 @@ interface Fixture {
   newcomer: TestUser;
   /** A live block (`{block_id}`). */
   blockId: string;
+  /** A pending invitation (`{invitation_id}`, UI-10). */
+  invitationId: string;
 }
 
 interface RouteRow {
@@ -77,6 +79,19 @@ const MATRIX: RouteRow[] = [
     id: "members",
     method: "DELETE",
     path: "/api/v1/canvas/{canvas_id}/members/{user_id}",
+    expect: ownerOnly(204),
+  },
+  {
+    id: "invitations",
+    method: "PATCH",
+    path: "/api/v1/canvas/{canvas_id}/invitations/{invitation_id}",
+    body: () => ({ role: "writer" }),
+    expect: ownerOnly(200),
+  },
+  {
+    id: "invitations",
+    method: "DELETE",
+    path: "/api/v1/canvas/{canvas_id}/invitations/{invitation_id}",
     expect: ownerOnly(204),
   },
   { id: "audit", method: "GET", path: "/api/v1/canvas/{canvas_id}/audit", expect: ownerOnly(200) },
@@ -155,14 +170,20 @@ async function fixture(): Promise<Fixture> {
     ],
   });
   expect(results[0]?.status).toBe("success");
-  return { canvasId, users: { owner, writer, reader, stranger }, target, newcomer, blockId };
+  const [invitation] = await api.app.deps.db.query<{ invitation_id: string }>(
+    `INSERT INTO canvas_invitations (canvas_id, email, role) VALUES ($1, $2, 'reader') RETURNING invitation_id`,
+    [canvasId, `invited-${randomUUID()}@example.test`],
+  );
+  const invitationId = invitation!.invitation_id;
+  return { canvasId, users: { owner, writer, reader, stranger }, target, newcomer, blockId, invitationId };
 }
 
 function url(row: RouteRow, f: Fixture, canvasId = f.canvasId): string {
   const path = row.path
     .replace("{canvas_id}", canvasId)
     .replace("{user_id}", f.target.userId)
-    .replace("{block_id}", f.blockId);
+    .replace("{block_id}", f.blockId)
+    .replace("{invitation_id}", f.invitationId);
   if (/\{[a-z_]+\}/.test(path)) throw new Error(`the matrix does not know how to fill ${row.path}`);
   return row.query ? `${path}?${row.query}` : path;
 }

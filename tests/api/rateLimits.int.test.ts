@@ -22,6 +22,8 @@ const SPEC_RULES: Record<string, RateLimitId> = {
   "get /api/v1/canvas/{canvas_id}/permissions": "A8",
   "post /api/v1/auth/register": "AUTH",
   "post /api/v1/auth/login": "AUTH",
+  // UI-10: inviting by email is limited per user like AUTH (issue 9).
+  "post /api/v1/canvas/{canvas_id}/members": "INVITE",
 };
 
 type Op = { method: string; path: string; rule: string };

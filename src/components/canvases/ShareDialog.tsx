@@ -5,11 +5,14 @@ import { trpc } from "@/lib/api";
 import { apiErrorMessage } from "./apiError";
 import styles from "./canvases.module.css";
 import { Modal } from "./Modal";
-import type { CanvasSummary, Member, Role } from "./types";
+import type { CanvasSummary, Invitation, Member, Role } from "./types";
 
 const ROLES: Role[] = ["owner", "writer", "reader"];
 
-/** The owner's sharing screen: add a registered user by email, change roles, remove members. */
+/**
+ * The owner's sharing screen: invite by email (UI-10: the answer is the same whether or not the
+ * email has an account, so it never says which), change roles, remove members and invitations.
+ */
 export function ShareDialog({
   canvas,
   userId,
@@ -38,11 +41,18 @@ export function ShareDialog({
     setNotice("");
     setError(apiErrorMessage(e));
   };
+  const changed = (message: string) => {
+    setError(null);
+    setNotice(message);
+    return refresh();
+  };
 
   const add = trpc.members.add.useMutation({
     onSuccess: async (m) => {
       setEmail("");
-      setNotice(`Added ${m.email} as ${m.role}.`);
+      setNotice(
+        `Invited ${m.email} as ${m.role}. Without an account yet, they get access when they sign up with this email.`,
+      );
       await refresh();
     },
     onError: fail,
@@ -52,7 +62,7 @@ export function ShareDialog({
     e.preventDefault();
     setError(null);
     if (!email.trim()) {
-      setError("Enter the email address of the person to add.");
+      setError("Enter the email address of the person to invite.");
       return;
     }
     add.mutate({ canvas_id: canvas.canvas_id, email: email.trim(), role });
@@ -116,11 +126,16 @@ export function ShareDialog({
               member={m}
               canvasId={canvas.canvas_id}
               isYou={m.user_id === userId}
-              onChanged={(message) => {
-                setError(null);
-                setNotice(message);
-                return refresh();
-              }}
+              onChanged={changed}
+              onError={fail}
+            />
+          ))}
+          {members.data.invitations.map((i) => (
+            <InvitationRow
+              key={i.invitation_id}
+              invitation={i}
+              canvasId={canvas.canvas_id}
+              onChanged={changed}
               onError={fail}
             />
           ))}
@@ -194,6 +209,68 @@ function MemberRow({
         aria-label={`Remove ${member.email}`}
         disabled={busy}
         onClick={() => remove.mutate({ canvas_id: canvasId, user_id: member.user_id })}
+      >
+        Remove
+      </button>
+    </li>
+  );
+}
+
+/** A pending invitation: the email, an "invited" mark, its role, and withdraw. */
+function InvitationRow({
+  invitation,
+  canvasId,
+  onChanged,
+  onError,
+}: {
+  invitation: Invitation;
+  canvasId: string;
+  onChanged(message: string): Promise<unknown>;
+  onError(e: unknown): void;
+}) {
+  const [pendingRole, setPendingRole] = useState<Role | null>(null);
+  const change = trpc.members.updateInvitation.useMutation({
+    onSuccess: (i) => onChanged(`${i.email} is now ${i.role}.`),
+    onError,
+    onSettled: () => setPendingRole(null),
+  });
+  const remove = trpc.members.cancelInvitation.useMutation({
+    onSuccess: () => onChanged(`Withdrew the invitation of ${invitation.email}.`),
+    onError,
+  });
+  const busy = change.isPending || remove.isPending;
+
+  return (
+    <li className={styles.member}>
+      <div className={styles.memberWho}>
+        <span className={styles.memberName}>
+          {invitation.email}
+          <span className={styles.muted}> (invited)</span>
+        </span>
+      </div>
+      <select
+        className={`input ${styles.select}`}
+        aria-label={`Role for ${invitation.email}`}
+        value={pendingRole ?? invitation.role}
+        disabled={busy}
+        onChange={(e) => {
+          const next = e.target.value as Role;
+          setPendingRole(next);
+          change.mutate({ canvas_id: canvasId, invitation_id: invitation.invitation_id, role: next });
+        }}
+      >
+        {ROLES.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </select>
+      <button
+        type="button"
+        className={`button secondary ${styles.dangerText}`}
+        aria-label={`Remove ${invitation.email}`}
+        disabled={busy}
+        onClick={() => remove.mutate({ canvas_id: canvasId, invitation_id: invitation.invitation_id })}
       >
         Remove
       </button>
