@@ -61,7 +61,9 @@ export async function listInvitations(db: SqlClient, canvasId: string): Promise<
   return rows.map(toInvitation);
 }
 
-function toInvitation(row: Omit<InvitationView, "created_at"> & { created_at: Date | string }): InvitationView {
+function toInvitation(
+  row: Omit<InvitationView, "created_at"> & { created_at: Date | string },
+): InvitationView {
   return { ...row, created_at: new Date(row.created_at).toISOString() };
 }
 
@@ -242,7 +244,8 @@ export async function cancelInvitation(
   const member = await deps.db.transaction(async (tx) => {
     await lockCanvas(tx, canvasId);
     const { invitation, member } = await lockInvitation(tx, canvasId, invitationId);
-    if (member?.role === "owner" && (await ownerCount(tx, canvasId)) <= 1) throw new DomainError("last_owner");
+    if (member?.role === "owner" && (await ownerCount(tx, canvasId)) <= 1)
+      throw new DomainError("last_owner");
     await tx.query("DELETE FROM canvas_invitations WHERE invitation_id = $1", [invitationId]);
     if (member) {
       await tx.query("DELETE FROM canvas_members WHERE canvas_id = $1 AND user_id = $2", [
