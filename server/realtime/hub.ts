@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { WebSocket } from "ws";
 import type { Database } from "../db/sql";
+import { cleanDisplayName } from "../domain/displayName";
 import type { RateRule } from "../env";
 import type { Bus } from "../ports/bus";
 import { PRESENCE_REFRESH_MS, type PresenceRegistry } from "../ports/presence";
@@ -270,7 +271,9 @@ export class RealtimeHub {
         "SELECT user_id, name FROM users WHERE user_id = ANY($1::uuid[])",
         [users],
       );
-      await this.deps.bus.publish(presenceChannel(canvasId), JSON.stringify({ type: "join", users: rows }));
+      // Names are relayed without bidi controls or invisible characters (issue 9).
+      const joined = rows.map((r) => ({ user_id: r.user_id, name: cleanDisplayName(r.name) }));
+      await this.deps.bus.publish(presenceChannel(canvasId), JSON.stringify({ type: "join", users: joined }));
     } catch (error) {
       this.deps.onError(error, "presence announce");
     }

@@ -11,6 +11,7 @@ import { REFRESH_TOKEN_TTL_S, refreshTokens } from "../auth/refreshTokens";
 import { ACCESS_TOKEN_TTL_S, type AccessTokens } from "../auth/tokens";
 import { acceptInvitations } from "../db/invitations";
 import type { Database, SqlClient } from "../db/sql";
+import { cleanDisplayName } from "../domain/displayName";
 import { DomainError } from "../domain/errors";
 
 /** Where a request came from, for the audit row. */
@@ -89,13 +90,16 @@ export class AuthService {
   ): Promise<AuthSession> {
     const started = performance.now();
     const email = normaliseEmail(input.email);
+    // Issue 9: a name others see carries no bidi controls or invisible characters.
+    const name = cleanDisplayName(input.name);
+    if (name === "") throw new DomainError("invalid_input", "name must contain visible characters");
     const passwordHash = await hashPassword(input.password);
     const created = await this.deps.db.transaction(async (tx) => {
       // ON CONFLICT: two concurrent sign-ups with one email give one account and one 409.
       const rows = await tx.query<AuthUser>(
         `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
          ON CONFLICT (email) DO NOTHING RETURNING user_id, email, name`,
-        [email, input.name, passwordHash],
+        [email, name, passwordHash],
       );
       const user = rows[0];
       if (!user) return undefined;
@@ -269,7 +273,8 @@ export class AuthService {
 
   private async session(user: AuthUser, refreshToken: string): Promise<AuthSession> {
     return {
-      user,
+      // Names stored before they were cleaned at registration are cleaned on the way out.
+      user: { ...user, name: cleanDisplayName(user.name) },
       access_token: await this.deps.tokens.issue(user.user_id),
       refresh_token: refreshToken,
       token_type: "Bearer",

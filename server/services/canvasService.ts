@@ -6,6 +6,7 @@ import type { CanvasAccess, CanvasRole } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import { NOT_PENDING } from "../db/invitations";
 import type { Database, SqlClient } from "../db/sql";
+import { cleanDisplayName } from "../domain/displayName";
 import { DomainError } from "../domain/errors";
 import type { Bus } from "../ports/bus";
 import { once } from "./idempotency";
@@ -294,7 +295,7 @@ export async function permissions(
       .filter((r) => r.shown || online.has(r.user_id))
       .map((r) => ({
         user_id: r.user_id,
-        name: r.name,
+        name: cleanDisplayName(r.name),
         role: r.role,
         online: online.has(r.user_id),
         last_active_at: isoOrNull(r.last_active_at),

@@ -11,6 +11,7 @@
 import type { CanvasRole } from "../auth/access";
 import { NOT_PENDING } from "../db/invitations";
 import type { SqlClient } from "../db/sql";
+import { cleanDisplayName } from "../domain/displayName";
 import { DomainError } from "../domain/errors";
 import {
   type Actor,
@@ -44,11 +45,12 @@ const MEMBER_SELECT = `
 
 /** Owners first, then writers, then readers; by name within a role. Pending ones are invitations. */
 export async function listMembers(db: SqlClient, canvasId: string): Promise<MemberView[]> {
-  return db.query<MemberView>(
+  const rows = await db.query<MemberView>(
     `${MEMBER_SELECT} AND ${NOT_PENDING}
      ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'writer' THEN 1 ELSE 2 END, u.name, m.user_id`,
     [canvasId],
   );
+  return rows.map((r) => ({ ...r, name: cleanDisplayName(r.name) }));
 }
 
 /** The canvas's pending invitations, oldest first. */

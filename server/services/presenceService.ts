@@ -3,6 +3,7 @@
  * plus `canvas_members.last_active_at`, written at most once per 30 s per user and canvas.
  */
 import type { SqlClient } from "../db/sql";
+import { cleanDisplayName } from "../domain/displayName";
 import { DomainError } from "../domain/errors";
 import type { Bus } from "../ports/bus";
 import type { PresenceRegistry } from "../ports/presence";
@@ -73,7 +74,8 @@ export class PresenceService {
     const event: PresenceEvent = {
       type: "presence",
       user_id: update.userId,
-      name: row?.name ?? "",
+      // Names are relayed without bidi controls or invisible characters (issue 9).
+      name: cleanDisplayName(row?.name ?? ""),
       cursor: update.cursor ?? null,
       typing: update.typing ?? false,
       block_id: update.blockId ?? null,

@@ -146,7 +146,8 @@ export function RemoteCursors({ tracker, containerRef }: RemoteCursorsProps) {
               />
             </svg>
             <span className={styles.cursorLabel} style={{ backgroundColor: peer.color }}>
-              {peer.name || "Someone"}
+              {/* Isolated: a name cannot reorder what is around it (issue 9). */}
+              <bdi>{peer.name || "Someone"}</bdi>
             </span>
           </div>
         ) : null,

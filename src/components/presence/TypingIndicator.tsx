@@ -16,8 +16,15 @@ export function TypingIndicator({ tracker }: { tracker: PresenceTracker | null }
     <div aria-live="polite" className={styles.typingIndicator}>
       {lines.map((line) => (
         <span key={line.key} className={styles.typingLine}>
-          <span className={styles.typingDots} aria-hidden="true" />
-          {line.text}
+          {/* The typist's own colour (as their avatar and cursor): same names stay apart. */}
+          <span className={styles.typingDots} style={{ color: line.color }} aria-hidden="true" />
+          {line.name !== undefined ? (
+            <>
+              <bdi>{line.name}</bdi> is typing…
+            </>
+          ) : (
+            line.text
+          )}
         </span>
       ))}
     </div>

@@ -35,6 +35,17 @@ describe("UI-2: presence view helpers", () => {
     expect(new Set(twins.map((l) => l.key)).size).toBe(2);
   });
 
+  it("UI-2: a typing line carries the typist's name on its own (rendered isolated) and their colour", () => {
+    const [line] = typingLines([{ user_id: "a", name: "\u05D0\u05D1 Ada", color: "#123456" }]);
+    expect(line).toEqual({
+      key: "a",
+      text: "\u05D0\u05D1 Ada is typing…",
+      name: "\u05D0\u05D1 Ada",
+      color: "#123456",
+    });
+    expect(typingLines([{ user_id: "b", name: "" }])[0]).toMatchObject({ name: "Someone" });
+  });
+
   it("avatars past the limit collapse into one '+n' slot", () => {
     expect(splitAvatars([1, 2, 3], 3)).toEqual({ shown: [1, 2, 3], hidden: [] });
     expect(splitAvatars([1, 2, 3, 4, 5], 3)).toEqual({ shown: [1, 2], hidden: [3, 4, 5] });

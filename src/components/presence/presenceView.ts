@@ -41,13 +41,26 @@ export function splitAvatars<T>(
   return { shown: others.slice(0, keep), hidden: others.slice(keep) };
 }
 
-/** One line per typist ("{name} is typing…", docs/UI.md); past `max`, the rest are counted. */
+/**
+ * One line per typist ("{name} is typing…", docs/UI.md); past `max`, the rest are counted. A
+ * named line also carries the name and the typist's colour on their own: the name is rendered
+ * isolated (`<bdi>`, so it cannot reorder the words around it) beside the colour that tells two
+ * people with the same name apart (issue 9).
+ */
 export function typingLines(
-  typing: readonly Pick<PresencePeer, "user_id" | "name">[],
+  typing: readonly (Pick<PresencePeer, "user_id" | "name"> & { color?: string })[],
   max = 3,
-): { key: string; text: string }[] {
+): { key: string; text: string; name?: string; color?: string }[] {
   const named = typing.length > max ? typing.slice(0, max - 1) : typing;
-  const lines = named.map((peer) => ({ key: peer.user_id, text: `${peer.name || "Someone"} is typing…` }));
+  const lines: { key: string; text: string; name?: string; color?: string }[] = named.map((peer) => {
+    const name = peer.name || "Someone";
+    return {
+      key: peer.user_id,
+      text: `${name} is typing…`,
+      name,
+      ...(peer.color ? { color: peer.color } : {}),
+    };
+  });
   const rest = typing.length - named.length;
   if (rest > 0) lines.push({ key: "rest", text: `${rest} others are typing…` });
   return lines;
