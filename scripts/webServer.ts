@@ -41,19 +41,13 @@ export async function startWebServer(opts: {
   hostname: string;
   trusted: TrustedProxies;
   dir?: string;
-  /** A build directory of its own (tests), so as not to meet a developer's `.next`. */
-  distDir?: string;
 }): Promise<WebServer> {
   // proxy.ts and next-auth run in this process: they believe X-Forwarded-For only under the front.
   process.env[WEB_FRONT_FLAG] = "1";
+  // As `next dev` / `next start` set it (Next.js reads it for its mode, types and React build).
+  (process.env as Record<string, string>).NODE_ENV = opts.dev ? "development" : "production";
   const dir = opts.dir ?? path.resolve(import.meta.dirname, "..");
-  const app = next({
-    dev: opts.dev,
-    dir,
-    hostname: opts.hostname,
-    port: opts.port,
-    ...(opts.distDir ? { conf: { distDir: opts.distDir } } : {}),
-  });
+  const app = next({ dev: opts.dev, dir, hostname: opts.hostname, port: opts.port });
   await app.prepare();
   const handle = app.getRequestHandler();
   const upgrade = app.getUpgradeHandler();

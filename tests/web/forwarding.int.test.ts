@@ -1,24 +1,21 @@
 /**
  * SEC-4 through the web app: the real Next.js app (its `src/proxy.ts` and next-auth route, in
- * development mode with a build directory of its own) behind the web front
+ * development mode, as `npm run dev` runs it: `.next/dev`, so not beside a running `npm run dev`
+ * of the same checkout, whose lock it would meet) behind the web front
  * (`scripts/webServer.ts`), in front of a real API server that trusts the web app's hop
  * (TRUSTED_PROXIES=loopback, as the launchers set it). Whatever forwarding headers a browser
  * sends, the API sees the browser's own address: its AUTH budget is not refreshed by a header,
  * and audit rows name it. Each test connects from its own loopback address (127.0.0.N) so that
  * each has a budget of its own.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWebServer, type WebServer } from "../../scripts/webServer";
 import { startTestApi, type TestApi } from "../support/apiHarness";
 
-const root = path.resolve(import.meta.dirname, "../..");
 let api: TestApi;
 let web: WebServer;
-let distDir: string;
 
 async function freePort(): Promise<number> {
   const probe = net.createServer();
@@ -34,14 +31,11 @@ beforeAll(async () => {
   process.env.NEXTAUTH_SECRET = "forwarding-test-secret-forwarding-test-secret";
   const port = await freePort();
   process.env.NEXTAUTH_URL = `http://127.0.0.1:${port}`;
-  mkdirSync(path.join(root, "test-results"), { recursive: true });
-  distDir = path.relative(root, mkdtempSync(path.join(root, "test-results", "next-forwarding-")));
-  web = await startWebServer({ dev: true, port, hostname: "127.0.0.1", trusted: [], distDir });
+  web = await startWebServer({ dev: true, port, hostname: "127.0.0.1", trusted: [] });
 }, 180_000);
 afterAll(async () => {
   await web?.close();
   await api?.stop();
-  if (distDir) rmSync(path.join(root, distDir), { recursive: true, force: true });
 });
 
 interface Answer {
