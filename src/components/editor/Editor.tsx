@@ -12,6 +12,7 @@ import type { CanvasInfo } from "./CanvasEditor";
 import type { Me } from "./EditorSession";
 import styles from "./editor.module.css";
 import { createEditorActions, type DragState, type EditorContext } from "./editorActions";
+import { useFocusRescue } from "./useFocusRescue";
 import { useUndo } from "./useUndo";
 
 interface Props {
@@ -117,6 +118,8 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
     const id = active?.dataset.blockId;
     focusedIndex.current = id ? (tree.indexById.get(id) ?? null) : null;
   });
+  // Someone else deleted the focused block: focus moves to a neighbour, never to the page.
+  useFocusRescue(listRef, ids, (id) => tree.indexById.has(id), actions.focus);
 
   useEffect(() => {
     document.title = `${canvas.title} · POTENTIA`;

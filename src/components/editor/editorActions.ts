@@ -47,6 +47,8 @@ export interface AllEditorActions extends EditorActions {
   globalKeyDown(e: globalThis.KeyboardEvent): boolean;
   /** Runs after every commit: applies a focus request whose row has just been rendered. */
   afterRender(): void;
+  /** Puts focus (and the caret) in a block, scrolling it into the window first if need be. */
+  focus(id: string, caret: Caret): void;
 }
 
 /** The textarea shows a single line (no wrapping): Up/Down leave it from any column. */
@@ -545,6 +547,8 @@ export function createEditorActions(get: () => EditorContext): AllEditorActions 
       if (el) menuButtons.set(id, el);
       else menuButtons.delete(id);
     },
+
+    focus: focusBlock,
 
     afterRender() {
       const req = focusRequest;
