@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   colorFor,
   initialsOf,
+  type OnlineUser,
   PRESENCE_COLORS,
   PRESENCE_SEND_INTERVAL_MS,
   type PresenceEngine,
@@ -239,6 +240,78 @@ describe("RT-7 / UI-2: who is online", () => {
   });
 });
 
+describe("RT-10: batched presence and polling clients", () => {
+  const batch = (...users: Record<string, unknown>[]) => ({
+    type: "presence",
+    users: users.map((u) => ({ cursor: null, typing: false, block_id: null, ...u })),
+  });
+
+  it("RT-10: one presence frame updates every user it holds; my own entry in it is skipped", async () => {
+    const { engine, tracker } = setup();
+    const notified = vi.fn();
+    tracker.start();
+    await vi.advanceTimersByTimeAsync(0);
+    tracker.subscribe(notified);
+    engine.emit(
+      batch(
+        { ...ADA, cursor: { x: 1, y: 2 }, block_id: "b1" },
+        { ...BO, typing: true, block_id: "b2" },
+        { ...ME, cursor: { x: 9, y: 9 }, block_id: "b1" },
+      ),
+    );
+    expect(notified).toHaveBeenCalledOnce();
+    expect(tracker.getSnapshot().others).toMatchObject([
+      { name: "Ada", cursor: { x: 1, y: 2 }, block_id: "b1", typing: false },
+      { name: "Bo", cursor: null, block_id: "b2", typing: true },
+    ]);
+    expect(tracker.getSnapshot().typing.map((p) => p.name)).toEqual(["Bo"]);
+    tracker.stop();
+  });
+
+  it("RT-10: a polling client shows the cursors and typing the online list (A8) carries, refreshed on every reload", async () => {
+    const online: OnlineUser[] = [
+      { ...ADA, state: { cursor: { x: 4, y: 5 }, block_id: "b1", typing: true } },
+    ];
+    const engine = new FakeEngine();
+    const tracker = new PresenceTracker({
+      engine,
+      me: ME,
+      visibility: new FakeVisibility(),
+      fetchOnline: () => Promise.resolve(online.map((u) => ({ ...u }))),
+    });
+    tracker.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(tracker.getSnapshot().others).toMatchObject([
+      { name: "Ada", cursor: { x: 4, y: 5 }, typing: true },
+    ]);
+    online[0] = { ...ADA, state: { cursor: { x: 7, y: 8 }, block_id: "b2", typing: false } };
+    tracker.refresh();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(tracker.getSnapshot().others).toMatchObject([
+      { name: "Ada", cursor: { x: 7, y: 8 }, block_id: "b2", typing: false },
+    ]);
+    tracker.stop();
+  });
+
+  it("RT-10: a state heard live while the online list was loading is newer than the list's and is kept", async () => {
+    let resolve: (users: OnlineUser[]) => void = () => {};
+    const engine = new FakeEngine();
+    const tracker = new PresenceTracker({
+      engine,
+      me: ME,
+      visibility: new FakeVisibility(),
+      fetchOnline: () => new Promise((r) => (resolve = r)),
+    });
+    tracker.start();
+    await vi.advanceTimersByTimeAsync(10);
+    engine.emit(batch({ ...ADA, cursor: { x: 5, y: 6 }, block_id: "b" }));
+    resolve([{ ...ADA, state: { cursor: { x: 1, y: 1 }, block_id: "old", typing: false } }]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(tracker.getSnapshot().others[0]).toMatchObject({ cursor: { x: 5, y: 6 }, block_id: "b" });
+    tracker.stop();
+  });
+});
+
 describe("UI-2: sending presence", () => {
   it("UI-2: cursor moves are throttled (≤ 1 per interval, ≤ 20/s) with a trailing send of the last position", async () => {
     const { engine, tracker } = setup();
@@ -419,15 +492,39 @@ describe("UI-2: helpers", () => {
         ],
       }),
     ).toEqual([{ user_id: "a", name: "Ada" }]);
+    expect(
+      parseOnlineUsers({
+        users: [
+          {
+            user_id: "a",
+            name: "Ada",
+            online: true,
+            presence: { cursor: { x: 1, y: 2 }, block_id: "b", typing: true },
+          },
+          { user_id: "b", name: "Bo", online: true, presence: null },
+        ],
+      }),
+    ).toEqual([
+      { user_id: "a", name: "Ada", state: { cursor: { x: 1, y: 2 }, block_id: "b", typing: true } },
+      { user_id: "b", name: "Bo" },
+    ]);
     expect(parseOnlineUsers({})).toEqual([]);
     expect(parseOnlineUsers(null)).toEqual([]);
   });
 
   it("events are validated at the edge", () => {
-    expect(parsePresenceEvent({ type: "presence", user_id: "a", cursor: { x: "1", y: 2 } })).toMatchObject({
-      cursor: null,
-      typing: false,
-      block_id: null,
+    expect(parsePresenceEvent({ type: "presence", user_id: "a", cursor: { x: "1", y: 2 } })).toEqual({
+      type: "presence",
+      users: [{ user_id: "a", name: "", cursor: null, typing: false, block_id: null }],
+    });
+    expect(
+      parsePresenceEvent({
+        type: "presence",
+        users: [{ user_id: "a", cursor: { x: 1, y: 2 }, typing: "yes" }, { name: "no id" }, 7],
+      }),
+    ).toEqual({
+      type: "presence",
+      users: [{ user_id: "a", name: "", cursor: { x: 1, y: 2 }, typing: false, block_id: null }],
     });
     expect(parsePresenceEvent({ type: "leave" })).toBeNull();
     expect(parsePresenceEvent({ type: "op" })).toBeNull();

@@ -3,9 +3,11 @@
  * Framework-free (subscribe/getSnapshot for useSyncExternalStore); the React side lives in
  * src/components/presence.
  *
- * Receiving: the initial online list (A8) seeds the others; `join` adds, `leave` removes,
- * `presence` updates. An entry not heard from for 60 s is dropped (a crashed tab sends no
- * `leave`); a remote "typing" clears 4 s after its last `typing: true`.
+ * Receiving: the initial online list (A8) seeds the others, with each one's last cursor and
+ * typing state; `join` adds, `leave` removes, `presence` (RT-10: one frame holding every user
+ * that changed since the last) updates. A polling client reloads the A8 list instead, so it sees
+ * cursors too. An entry not heard from for 60 s is dropped (a crashed tab sends no `leave`); a
+ * remote "typing" clears 4 s after its last `typing: true`.
  *
  * Sending: every presence message carries our whole state (cursor, block_id, typing), because
  * the server fills omitted fields with null/false (H3) — a heartbeat must not erase the cursor.
@@ -20,6 +22,18 @@ export interface PresenceUser {
 export interface CursorPoint {
   x: number;
   y: number;
+}
+
+/** One user's live state, as `presence` frames (RT-10) and A8's `users[].presence` carry it. */
+export interface PresenceState {
+  cursor: CursorPoint | null;
+  block_id: string | null;
+  typing: boolean;
+}
+
+/** An A8 user who is online, with their last known state when the server has one. */
+export interface OnlineUser extends PresenceUser {
+  state?: PresenceState;
 }
 
 /** What `sync.presence` / H3 accept. */
@@ -68,8 +82,8 @@ export interface VisibilitySource {
 export interface PresenceTrackerOptions {
   engine: PresenceEngine;
   me: PresenceUser;
-  /** The members online now (A8 `users` with `online: true`). */
-  fetchOnline: () => Promise<PresenceUser[]>;
+  /** The members online now (A8 `users` with `online: true`), with their state when known. */
+  fetchOnline: () => Promise<OnlineUser[]>;
   visibility?: VisibilitySource;
   now?: () => number;
   onError?: (error: unknown) => void;
@@ -129,45 +143,58 @@ export function initialsOf(name: string): string {
 }
 
 /** A8's answer → the members online now; anything malformed is skipped, never thrown. */
-export function parseOnlineUsers(body: unknown): PresenceUser[] {
+export function parseOnlineUsers(body: unknown): OnlineUser[] {
   if (!isRecord(body) || !Array.isArray(body.users)) return [];
-  const out: PresenceUser[] = [];
+  const out: OnlineUser[] = [];
   for (const user of body.users) {
-    if (isRecord(user) && user.online === true && typeof user.user_id === "string")
-      out.push({ user_id: user.user_id, name: typeof user.name === "string" ? user.name : "" });
+    if (!isRecord(user) || user.online !== true || typeof user.user_id !== "string") continue;
+    const entry: OnlineUser = { user_id: user.user_id, name: typeof user.name === "string" ? user.name : "" };
+    if (isRecord(user.presence)) entry.state = parseState(user.presence);
+    out.push(entry);
   }
   return out;
 }
 
+/** One user of a `presence` frame. */
+export interface PresenceEntry extends PresenceUser, PresenceState {}
+
 type IncomingEvent =
-  | {
-      type: "presence";
-      user_id: string;
-      name: string;
-      cursor: CursorPoint | null;
-      typing: boolean;
-      block_id: string | null;
-    }
+  | { type: "presence"; users: PresenceEntry[] }
   | { type: "join"; users: PresenceUser[] }
   | { type: "leave"; user_id: string };
 
-/** RT-3 presence/join/leave, validated at the edge; null for anything else. */
+function parseState(raw: Record<string, unknown>): PresenceState {
+  const c = raw.cursor;
+  const cursor =
+    isRecord(c) && Number.isFinite(c.x) && Number.isFinite(c.y)
+      ? { x: c.x as number, y: c.y as number }
+      : null;
+  return {
+    cursor,
+    typing: raw.typing === true,
+    block_id: typeof raw.block_id === "string" ? raw.block_id : null,
+  };
+}
+
+function parseEntry(raw: unknown): PresenceEntry | null {
+  if (!isRecord(raw) || typeof raw.user_id !== "string") return null;
+  return { user_id: raw.user_id, name: typeof raw.name === "string" ? raw.name : "", ...parseState(raw) };
+}
+
+/**
+ * RT-3 presence/join/leave, validated at the edge; null for anything else. A `presence` event is
+ * RT-10's batch `{ type, users: [...] }`; a one-user event (`{ type, user_id, … }`, what servers
+ * before RT-10 sent) reads as a batch of one.
+ */
 export function parsePresenceEvent(raw: unknown): IncomingEvent | null {
   if (!isRecord(raw)) return null;
-  if (raw.type === "presence" && typeof raw.user_id === "string") {
-    const c = raw.cursor;
-    const cursor =
-      isRecord(c) && Number.isFinite(c.x) && Number.isFinite(c.y)
-        ? { x: c.x as number, y: c.y as number }
-        : null;
-    return {
-      type: "presence",
-      user_id: raw.user_id,
-      name: typeof raw.name === "string" ? raw.name : "",
-      cursor,
-      typing: raw.typing === true,
-      block_id: typeof raw.block_id === "string" ? raw.block_id : null,
-    };
+  if (raw.type === "presence" && Array.isArray(raw.users)) {
+    const users = raw.users.map(parseEntry).filter((u): u is PresenceEntry => u !== null);
+    return { type: "presence", users };
+  }
+  if (raw.type === "presence") {
+    const entry = parseEntry(raw);
+    return entry ? { type: "presence", users: [entry] } : null;
   }
   if (raw.type === "join" && Array.isArray(raw.users)) {
     const users = raw.users
@@ -195,6 +222,8 @@ const documentVisibility: VisibilitySource = {
 interface RemoteEntry extends PresencePeer {
   /** When the remote typing flag expires (epoch ms); 0 when not typing. */
   typingUntil: number;
+  /** `stateClock` when cursor/typing were last set (from an event or the list); 0: never. */
+  stateAt: number;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -216,6 +245,8 @@ export class PresenceTracker {
   private generation = 0;
   /** Users who left while the online list was being fetched (the list may predate the leave). */
   private leftDuringFetch = new Set<string>();
+  /** Counts state changes, so a list fetched before a live update cannot overwrite it. */
+  private stateClock = 0;
   private unsubscribers: Array<() => void> = [];
 
   // What we send: always the whole state.
@@ -383,7 +414,8 @@ export class PresenceTracker {
 
   private async loadOnline(generation: number): Promise<void> {
     this.leftDuringFetch = new Set();
-    let users: PresenceUser[];
+    const fetchedFrom = this.stateClock;
+    let users: OnlineUser[];
     try {
       users = await this.fetchOnline();
     } catch (error) {
@@ -395,11 +427,12 @@ export class PresenceTracker {
     let changed = false;
     for (const user of users) {
       if (user.user_id === this.me.user_id || this.leftDuringFetch.has(user.user_id)) continue;
-      // Someone we already heard from keeps their live state; the list only adds, and vouches
-      // that they are still there (a polling client hears no presence events, only this list).
-      const existing = this.remote.get(user.user_id);
-      if (existing) existing.lastSeen = Math.max(existing.lastSeen, now);
-      else this.remote.set(user.user_id, this.entry(user, now));
+      // The list vouches that they are still there, and carries their last state (all a polling
+      // client hears of it); a state heard live since the fetch began is newer and is kept.
+      const entry = this.remote.get(user.user_id) ?? this.entry(user, now);
+      entry.lastSeen = Math.max(entry.lastSeen, now);
+      if (user.state && entry.stateAt <= fetchedFrom) this.applyState(entry, user.state, now);
+      this.remote.set(user.user_id, entry);
       changed = true;
     }
     if (changed) this.changed();
@@ -430,18 +463,27 @@ export class PresenceTracker {
       this.changed();
       return;
     }
-    // Our own echo (this or another of our tabs) is not "someone else".
-    if (event.user_id === this.me.user_id) return;
-    this.leftDuringFetch.delete(event.user_id);
-    const entry = this.remote.get(event.user_id) ?? this.entry(event, now);
-    if (event.name) entry.name = event.name;
-    entry.cursor = event.cursor;
-    entry.block_id = event.block_id;
-    entry.typing = event.typing;
-    entry.typingUntil = event.typing ? now + REMOTE_TYPING_TTL_MS : 0;
-    entry.lastSeen = now;
-    this.remote.set(event.user_id, entry);
-    this.changed();
+    let changed = false;
+    for (const user of event.users) {
+      // Our own echo (this or another of our tabs) is not "someone else".
+      if (user.user_id === this.me.user_id) continue;
+      this.leftDuringFetch.delete(user.user_id);
+      const entry = this.remote.get(user.user_id) ?? this.entry(user, now);
+      if (user.name) entry.name = user.name;
+      this.applyState(entry, user, now);
+      entry.lastSeen = now;
+      this.remote.set(user.user_id, entry);
+      changed = true;
+    }
+    if (changed) this.changed();
+  }
+
+  private applyState(entry: RemoteEntry, state: PresenceState, now: number): void {
+    entry.cursor = state.cursor;
+    entry.block_id = state.block_id;
+    entry.typing = state.typing;
+    entry.typingUntil = state.typing ? now + REMOTE_TYPING_TTL_MS : 0;
+    entry.stateAt = ++this.stateClock;
   }
 
   private entry(user: PresenceUser, now: number): RemoteEntry {
@@ -453,6 +495,7 @@ export class PresenceTracker {
       block_id: null,
       typing: false,
       typingUntil: 0,
+      stateAt: 0,
       lastSeen: now,
     };
   }
@@ -496,7 +539,7 @@ export class PresenceTracker {
 
   private publish(): void {
     const others = [...this.remote.values()]
-      .map(({ typingUntil: _, ...peer }) => peer)
+      .map(({ typingUntil: _, stateAt: __, ...peer }) => peer)
       .sort((a, b) => a.name.localeCompare(b.name) || a.user_id.localeCompare(b.user_id));
     this.snapshot = { me: this.me, others, typing: others.filter((peer) => peer.typing) };
     for (const listener of [...this.listeners]) listener();

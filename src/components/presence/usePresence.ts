@@ -2,7 +2,13 @@
 
 import { useEffect, useMemo, useRef } from "react";
 import { apiFetch } from "@/lib/api";
-import { type PresenceEngine, PresenceTracker, type PresenceUser, parseOnlineUsers } from "@/lib/presence";
+import {
+  type OnlineUser,
+  type PresenceEngine,
+  PresenceTracker,
+  type PresenceUser,
+  parseOnlineUsers,
+} from "@/lib/presence";
 import type { ConnectionState } from "@/lib/syncOptions";
 
 export interface UsePresenceOptions {
@@ -15,11 +21,15 @@ export interface UsePresenceOptions {
   connection?: ConnectionState;
 }
 
-/** How often a polling client reloads the online list (well inside the 60 s stale window). */
-const ONLINE_POLL_MS = 20_000;
+/**
+ * How often a polling client reloads the online list, which carries everyone's last cursor and
+ * typing state (RT-10: polling clients get presence through REST): as often as it polls H4, well
+ * inside A8's 5/s.
+ */
+const ONLINE_POLL_MS = 2_000;
 
-/** A8: the canvas's members with `online: true`, same-origin with the user's bearer token. */
-async function fetchOnlineUsers(canvasId: string): Promise<PresenceUser[]> {
+/** A8: the canvas's members with `online: true` and their state, with the user's bearer token. */
+async function fetchOnlineUsers(canvasId: string): Promise<OnlineUser[]> {
   const res = await apiFetch(`/api/v1/canvas/${encodeURIComponent(canvasId)}/permissions`);
   if (!res.ok) throw new Error(`online list: HTTP ${res.status}`);
   return parseOnlineUsers(await res.json());
@@ -72,8 +82,8 @@ export function usePresence({
     if (was === "reconnecting" || was === "offline") tracker.refresh();
   }, [connection, tracker]);
 
-  // H4 polling carries no presence events: the A8 list is then the only news of who is online
-  // (and keeps them from being dropped as stale after 60 s).
+  // H4 polling carries no presence events: the A8 list is then the news of who is online, where
+  // their cursors are and who types (and keeps them from being dropped as stale after 60 s).
   useEffect(() => {
     if (!tracker || connection !== "polling") return;
     const timer = setInterval(() => tracker.refresh(), ONLINE_POLL_MS);
