@@ -1,5 +1,4 @@
-import type { ConflictItem } from "./syncOptions";
-import type { Op, TextOp } from "./syncTypes";
+import type { ConflictItem, Op, TextOp } from "./syncTypes";
 
 /** One local op not yet seen in the server's event stream (UI-3). Plain JSON: it is persisted. */
 export interface PendingOp {

@@ -1,35 +1,18 @@
 import type { PacerOptions } from "./pacer";
 import type { PendingStore } from "./pendingStore";
-import type { NetworkStatus } from "./syncConnection";
+import type { ConnectionState } from "./sync/connectionState";
+import type { NetworkStatus } from "./sync/network";
 import type {
   BlockJson,
   ClosedReason,
-  ConflictField,
+  ConflictItem,
   Op,
   OpResult,
   SyncEvent,
   SyncTransport,
 } from "./syncTypes";
 
-/** "closed": the server ended our access (4403 / 4404); nothing reconnects or retries. */
-export type ConnectionState = "live" | "reconnecting" | "offline" | "polling" | "closed";
-
-/**
- * UI-4: one unresolved conflict, for the conflict panel. `fields` are the server's (MUT-4), except
- * that a text edit's `mine` is always the full content string (computed client-side when the
- * server could only echo the text_op). `block` is the block as the user saw it when the conflict
- * arrived (with the rejected op applied); it is what "Keep mine" re-creates for reason "deleted".
- */
-export interface ConflictItem {
-  id: string;
-  blockId: string;
-  reason: "stale_fields" | "deleted";
-  fields: ConflictField[];
-  /** The op as sent (the payload the server judged). */
-  op: Op;
-  result: OpResult;
-  block?: BlockJson;
-}
+export type { ConflictItem, ConnectionState };
 
 /** What the UI reads (stable between changes, for useSyncExternalStore). */
 export interface SyncState {

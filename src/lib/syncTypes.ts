@@ -3,6 +3,23 @@ import type { BlockJson, ConflictField, Op, OpEvent, OpResult } from "../../serv
 
 export type { BlockJson, ConflictField, Op, OpEvent, OpResult, TextOp };
 
+/**
+ * UI-4: one unresolved conflict, for the conflict panel. `fields` are the server's (MUT-4), except
+ * that a text edit's `mine` is always the full content string (computed client-side when the
+ * server could only echo the text_op). `block` is the block as the user saw it when the conflict
+ * arrived (with the rejected op applied); it is what "Keep mine" re-creates for reason "deleted".
+ */
+export interface ConflictItem {
+  id: string;
+  blockId: string;
+  reason: "stale_fields" | "deleted";
+  fields: ConflictField[];
+  /** The op as sent (the payload the server judged). */
+  op: Op;
+  result: OpResult;
+  block?: BlockJson;
+}
+
 /** H3 / `sync.presence` input (API.md): missing fields are published as null / false. */
 export interface PresenceInput {
   cursor?: { x: number; y: number } | null;
