@@ -17,9 +17,13 @@ async function readEvents(
   const decoder = new TextDecoder();
   const events: { event: string; data: unknown }[] = [];
   let buffer = "";
-  const deadline = Date.now() + timeoutMs;
+  // A read blocks until the next write (the heartbeat is 25 s away): cancelling ends it.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void reader.cancel();
+  }, timeoutMs);
   while (events.length < count) {
-    if (Date.now() > deadline) throw new Error(`timed out with ${JSON.stringify(events)}`);
     const { value, done } = await reader.read();
     if (done) break;
     buffer += decoder.decode(value, { stream: true });
@@ -33,6 +37,8 @@ async function readEvents(
       end = buffer.indexOf("\n\n");
     }
   }
+  clearTimeout(timer);
+  if (timedOut) throw new Error(`timed out with ${JSON.stringify(events)}`);
   await reader.cancel();
   return events;
 }
@@ -49,6 +55,8 @@ describe("notifications stream (RT-8)", () => {
     const stream = await api.anonymous(`/api/v1/notifications/stream?token=${bob.token}`);
     expect(stream.status).toBe(200);
     expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    // A compressing hop (the web app's proxy) must pass events through as they come.
+    expect(stream.headers.get("cache-control")).toMatch(/\bno-transform\b/);
     const events = readEvents(stream, 3);
     await new Promise((r) => setTimeout(r, 100));
     const added = await owner.fetch(`/api/v1/canvas/${canvas}/members`, {
@@ -70,6 +78,36 @@ describe("notifications stream (RT-8)", () => {
     const got = await events;
     expect(got.map((e) => e.event)).toEqual(["member_added", "member_changed", "canvas_deleted"]);
     expect(got[1]!.data).toMatchObject({ canvas_id: canvas, user_id: bob.userId, role: "writer" });
+  });
+
+  it("RT-8: every member hears a rename (A6) with the new title, so an open editor can follow it", async () => {
+    const owner = await api.user("Owner");
+    const bob = await api.user("Bob");
+    const outsider = await api.user("Outsider");
+    const canvas = await api.canvas(owner, "Before");
+    await api.member(canvas, bob, "reader");
+    const stream = await api.anonymous("/api/v1/notifications/stream", {
+      headers: { authorization: `Bearer ${bob.token}` },
+    });
+    const outsiderStream = await api.anonymous("/api/v1/notifications/stream", {
+      headers: { authorization: `Bearer ${outsider.token}` },
+    });
+    const events = readEvents(stream, 1);
+    const outsiderEvents = readEvents(outsiderStream, 1, 1_500).catch(() => []);
+    await new Promise((r) => setTimeout(r, 100));
+    const renamed = await owner.fetch(`/api/v1/canvas/${canvas}`, {
+      method: "PATCH",
+      json: { title: "After" },
+    });
+    expect(renamed.status).toBe(200);
+    const { updated_at } = (await renamed.json()) as { updated_at: string };
+    const [got] = await events;
+    expect(got).toEqual({
+      event: "canvas_updated",
+      data: { type: "canvas_updated", canvas_id: canvas, title: "After", updated_at },
+    });
+    // Only members hear it.
+    expect(await outsiderEvents).toEqual([]);
   });
 
   it("RT-8: the stream needs a valid token", async () => {

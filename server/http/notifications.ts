@@ -9,9 +9,10 @@ const HEARTBEAT_MS = 25_000;
 
 /**
  * RT-8: `GET /api/v1/notifications/stream`, Server-Sent Events per user: added to a canvas,
- * role changed, removed, canvas deleted (whatever the services publish on `user:<id>`). The token
- * comes as `Authorization: Bearer` or, for EventSource (which cannot set headers), `?token=`. The
- * stream ends when the token expires; the client reconnects with a fresh one.
+ * role changed, removed, canvas renamed, canvas deleted (whatever the services publish on
+ * `user:<id>`). The token comes as `Authorization: Bearer` or, for EventSource (which cannot set
+ * headers), `?token=`. The stream ends when the token expires; the client reconnects with a fresh
+ * one.
  */
 export function createNotificationsHandler(deps: {
   tokens: TokenVerifier;
@@ -44,7 +45,8 @@ export function createNotificationsHandler(deps: {
     }
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-store",
+      // no-transform: a compressing hop (the web app's proxy gzips) would hold events back.
+      "cache-control": "no-store, no-transform",
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });

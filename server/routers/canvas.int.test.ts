@@ -262,7 +262,7 @@ describe("A6: updating a canvas", () => {
       json: { title: "T" },
     });
     expect(await titleOnly.json()).toMatchObject({ title: "T", settings: { grid: true } });
-    expect(await control.next((m) => m.type === "canvas_updated")).toEqual({
+    expect(await control.next((m) => m.type === "canvas_updated")).toMatchObject({
       type: "canvas_updated",
       canvas_id: canvasId,
     });

@@ -41,7 +41,7 @@ export interface CanvasView {
 /** Real-time control messages (`canvas-control:<id>`, `user:<id>`), read by the RT engine and RT-8. */
 export type ControlMessage =
   | { type: "canvas_deleted"; canvas_id: string }
-  | { type: "canvas_updated"; canvas_id: string }
+  | { type: "canvas_updated"; canvas_id: string; title: string; updated_at: string }
   | { type: "member_added" | "member_changed"; canvas_id: string; user_id: string; role: CanvasRole }
   | { type: "member_removed"; canvas_id: string; user_id: string };
 
@@ -183,7 +183,10 @@ export async function createCanvas(
   });
 }
 
-/** A6: owner only (checked by the router); settings are replaced as a whole. */
+/**
+ * A6: owner only (checked by the router); settings are replaced as a whole. Every member hears
+ * the new title on their user channel (RT-8), so an open editor's heading follows the rename.
+ */
 export async function updateCanvas(
   deps: CanvasDeps,
   actor: Actor,
@@ -191,7 +194,7 @@ export async function updateCanvas(
   patch: { title?: string | undefined; settings?: Settings | undefined },
 ): Promise<CanvasView> {
   const startedAt = Date.now();
-  const view = await deps.db.transaction(async (tx) => {
+  const { view, members } = await deps.db.transaction(async (tx) => {
     const updated = await tx.query(
       `UPDATE canvas SET title = coalesce($2, title), settings = coalesce($3::jsonb, settings), updated_at = now()
         WHERE canvas_id = $1 AND deleted_at IS NULL RETURNING canvas_id`,
@@ -209,12 +212,17 @@ export async function updateCanvas(
       },
       startedAt,
     );
-    return getCanvas(tx, actor.userId, canvasId);
+    const members = await tx.query<{ user_id: string }>(
+      "SELECT user_id FROM canvas_members WHERE canvas_id = $1",
+      [canvasId],
+    );
+    return { view: await getCanvas(tx, actor.userId, canvasId), members };
   });
-  await publishControl(deps, [canvasControlChannel(canvasId)], {
-    type: "canvas_updated",
-    canvas_id: canvasId,
-  });
+  await publishControl(
+    deps,
+    [canvasControlChannel(canvasId), ...members.map((m) => userChannel(m.user_id))],
+    { type: "canvas_updated", canvas_id: canvasId, title: view.title, updated_at: view.updated_at },
+  );
   return view;
 }
 

@@ -14,6 +14,8 @@ export interface CanvasInfo {
   canvas_id: string;
   title: string;
   role: "owner" | "writer" | "reader";
+  /** When the canvas (its title) last changed: a rename heard later is newer. */
+  updated_at?: string;
 }
 
 export interface CanvasLoad {

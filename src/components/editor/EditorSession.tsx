@@ -1,11 +1,12 @@
 "use client";
 
-import { useCallback, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import type { Op } from "@/lib/syncTypes";
 import { useSyncEngine } from "@/lib/useSyncEngine";
 import type { CanvasLoad } from "./CanvasEditor";
 import { Editor } from "./Editor";
 import styles from "./editor.module.css";
+import { useLiveTitle } from "./useLiveTitle";
 
 export interface Me {
   id: string;
@@ -42,6 +43,9 @@ export function EditorSession({ canvasId, load, getToken, me }: Props) {
     getToken,
     onError,
   });
+  // The heading and the document title follow a rename made elsewhere (RT-8).
+  const title = useLiveTitle(canvasId, load.canvas, getToken);
+  const canvas = useMemo(() => ({ ...load.canvas, title }), [load.canvas, title]);
   if (!engine) {
     return (
       <main className={styles.status} aria-busy="true">
@@ -53,7 +57,7 @@ export function EditorSession({ canvasId, load, getToken, me }: Props) {
     <Editor
       engine={engine}
       state={state}
-      canvas={load.canvas}
+      canvas={canvas}
       me={me}
       error={error}
       onDismissError={() => setError(null)}
