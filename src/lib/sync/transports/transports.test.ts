@@ -1,6 +1,10 @@
-import { describe, expect, it, vi } from "vitest";
-import { createRestTransport, createWsTransport, type SocketLike } from "./syncTransport";
-import { ClosedError, type SyncEvent, TransientError, WriteRevokedError } from "./syncTypes";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ClosedError, type SyncEvent, TransientError, WriteRevokedError } from "../../syncTypes";
+import { Pacer } from "../pacer";
+import { pacedFetch } from "./pacedFetch";
+import { createRestTransport } from "./rest";
+import { createWsTransport, type SocketLike } from "./socket";
+import { tokenSocketClass } from "./tokenSocket";
 
 /** A fake socket (the test's own server side): records frames, lets the test answer. */
 class FakeSocket implements SocketLike {
@@ -214,5 +218,146 @@ describe("sync transports (UI-3)", () => {
       reason: "canvas_deleted",
     });
     await expect(restWith(404).snapshot()).rejects.toBeInstanceOf(ClosedError);
+  });
+});
+
+describe("the socket's unanswered mutations (UI-3)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("turns a mutation the server never answers into a retryable error", async () => {
+    const t = createWsTransport({
+      url: "ws://h/ws/canvas/c",
+      WebSocket: FakeSocket,
+      snapshot: vi.fn(),
+      mutationTimeoutMs: 10_000,
+    });
+    t.subscribe(0, { onEvent: () => {} });
+    const ws = FakeSocket.last as FakeSocket;
+    ws.open();
+    const result = t.mutate([]).then(
+      () => "answered",
+      (e: unknown) => e,
+    );
+    await vi.advanceTimersByTimeAsync(9_999);
+    ws.reply({ id: 999, result: { type: "data", data: { results: [] } } }); // someone else's answer
+    await vi.advanceTimersByTimeAsync(2);
+    const error = await result;
+    expect(error).toBeInstanceOf(TransientError);
+    // The answer that comes too late finds no call; an answered mutation leaves no timer behind.
+    ws.reply({ id: ws.sent[1]?.id, result: { type: "data", data: { results: [] } } });
+    const answered = t.mutate([]);
+    ws.reply({ id: ws.sent[2]?.id, result: { type: "data", data: { results: [] } } });
+    await expect(answered).resolves.toEqual({ results: [] });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("pacedFetch (SPEC §5 per-user REST limits)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(0);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("spaces H4 snapshots (polls) at least a second apart, without holding up mutations", async () => {
+    const calls: { url: string; at: number }[] = [];
+    const fetch = pacedFetch(new Pacer(), async (url) => {
+      calls.push({ url, at: Date.now() });
+      return new Response("{}");
+    });
+    const done = Promise.all([
+      fetch("/api/v1/canvas/c/snapshot?since_seq=1"),
+      fetch("/api/v1/canvas/c/snapshot?since_seq=2"),
+      fetch("/api/v1/canvas/c/mutate", { method: "POST" }),
+      fetch("/api/v1/canvas/c/snapshot?since_seq=3"),
+    ]);
+    await vi.advanceTimersByTimeAsync(5000);
+    await done;
+    const snaps = calls.filter((c) => c.url.includes("/snapshot")).map((c) => c.at);
+    expect(snaps).toHaveLength(3);
+    expect((snaps[1] as number) - (snaps[0] as number)).toBeGreaterThanOrEqual(1000);
+    expect((snaps[2] as number) - (snaps[1] as number)).toBeGreaterThanOrEqual(1000);
+    expect(calls.find((c) => c.url.endsWith("/mutate"))?.at).toBe(0);
+  });
+
+  it("H3: presence posts go at most 4 a second; other routes are not held", async () => {
+    const calls: { url: string; at: number }[] = [];
+    const fetch = pacedFetch(new Pacer(), async (url) => {
+      calls.push({ url, at: Date.now() });
+      return new Response("{}");
+    });
+    const done = Promise.all([
+      ...Array.from({ length: 10 }, () => fetch("/api/v1/canvas/c/presence", { method: "POST" })),
+      fetch("/api/v1/canvas/c/permissions"),
+    ]);
+    await vi.advanceTimersByTimeAsync(5000);
+    await done;
+    const presence = calls.filter((c) => c.url.endsWith("/presence")).map((c) => c.at);
+    expect(presence).toHaveLength(10);
+    for (const t of presence)
+      expect(presence.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(4);
+    expect(calls.find((c) => c.url.endsWith("/permissions"))?.at).toBe(0);
+  });
+});
+
+describe("tokenSocketClass (AUTH-2: a fresh token on every connect)", () => {
+  class BrowserSocket {
+    static made: BrowserSocket[] = [];
+    readyState = 0;
+    onopen: ((ev: unknown) => void) | null = null;
+    onmessage: ((ev: { data: unknown }) => void) | null = null;
+    onclose: ((ev: { code: number }) => void) | null = null;
+    onerror: ((ev: unknown) => void) | null = null;
+    constructor(readonly url: string) {
+      BrowserSocket.made.push(this);
+    }
+    send() {}
+    close(code = 1000) {
+      this.onclose?.({ code });
+    }
+  }
+  beforeEach(() => {
+    BrowserSocket.made = [];
+    vi.stubGlobal("WebSocket", BrowserSocket);
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("UI-3: each socket asks for the token when it is built; no token closes it as 4401; closed first, it never connects", async () => {
+    let n = 0;
+    const Socket = tokenSocketClass(async () => `t${++n}`);
+    const first = new Socket("ws://h/ws/canvas/c?token=old");
+    const second = new Socket("ws://h/ws/canvas/c");
+    await Promise.resolve();
+    expect(BrowserSocket.made.map((s) => new URL(s.url).searchParams.get("token"))).toEqual(["t1", "t2"]);
+    const codes: (number | undefined)[] = [];
+    first.onclose = (ev) => codes.push(ev.code);
+    BrowserSocket.made[0]?.close(4401);
+    expect(codes).toEqual([4401]);
+    expect(second.readyState).toBe(0);
+
+    const Refused = tokenSocketClass(() => Promise.reject(new Error("signed out")));
+    const refused = new Refused("ws://h/ws/canvas/c");
+    refused.onclose = (ev) => codes.push(ev.code);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(codes).toEqual([4401, 4401]);
+    expect(refused.readyState).toBe(3);
+
+    const early = new Socket("ws://h/ws/canvas/c");
+    early.onclose = (ev) => codes.push(ev.code);
+    early.close(1000);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(codes).toEqual([4401, 4401, 1000]);
+    expect(BrowserSocket.made).toHaveLength(2);
   });
 });
