@@ -208,7 +208,8 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       onConnection: (delta) => metrics.wsConnection(delta),
       // The block's updated_at is its commit transaction's time: commit → delivery here.
       onDelivered: (event) => {
-        if (event.block) metrics.fanoutDelay((Date.now() - Date.parse(event.block.updated_at)) / 1000);
+        const committedAt = event.updated_at ?? event.block?.updated_at;
+        if (committedAt) metrics.fanoutDelay((Date.now() - Date.parse(committedAt)) / 1000);
       },
     });
     const sockets = attachWebSockets(server, {

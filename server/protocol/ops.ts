@@ -148,7 +148,16 @@ export interface OpResult {
   error?: { code: string; message: string };
 }
 
-/** The `op` event (RT-3) as broadcast and replayed. */
+/** The fields an update's delta may set (RT-9): each with its new value. */
+export type BlockFieldsSet = Partial<Pick<BlockJson, "type" | "content" | "props" | "parent_id" | "y_order">>;
+
+/**
+ * The `op` event (RT-3, RT-9) as broadcast and replayed: a delta, never the whole block except for
+ * a create (potentia_op_event builds it, live and replayed alike). `version` is the block's version
+ * after the op; an update carries its transformed `text_op` and/or `set` (the new value of each
+ * field it set: a wholesale `content`, the whole resulting `props`, `y_order` for a move or a
+ * re-key); a delete carries nothing more.
+ */
 export interface OpEvent {
   type: "op";
   server_seq: number;
@@ -157,6 +166,14 @@ export interface OpEvent {
   user_id: string | null;
   action: "create" | "update" | "delete";
   block_id: string;
-  block: BlockJson | null;
-  text_op: unknown[] | null;
+  version: number;
+  /** create: the new block. */
+  block?: BlockJson;
+  /** update: the text op as applied (transformed, MUT-5). */
+  text_op?: unknown[];
+  /** update: the fields it set, with their new values. */
+  set?: BlockFieldsSet;
+  /** update: when and by whom (the block's updated_at / updated_by after the op). */
+  updated_at?: string;
+  updated_by?: string | null;
 }

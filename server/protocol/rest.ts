@@ -46,7 +46,7 @@ export const opResultSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 
-/** The `op` event (RT-3), as broadcast and as H4 replays it. */
+/** The `op` event (RT-3, RT-9), as broadcast and as H4 replays it: a delta (see `OpEvent`). */
 export const opEventSchema = z.object({
   type: z.literal("op"),
   server_seq: z.number().int(),
@@ -55,8 +55,24 @@ export const opEventSchema = z.object({
   user_id: z.string().nullable(),
   action: z.enum(["create", "update", "delete"]),
   block_id: z.string(),
-  block: blockSchema.nullable(),
-  text_op: z.array(z.unknown()).nullable(),
+  /** The block's version after the op. */
+  version: z.number().int(),
+  /** create: the new block. */
+  block: blockSchema.optional(),
+  /** update: the text op as applied (transformed, MUT-5). */
+  text_op: z.array(z.unknown()).optional(),
+  /** update: the new value of each field the op set (`y_order` for a move or a re-key). */
+  set: z
+    .object({
+      type: z.enum(BLOCK_TYPES).optional(),
+      content: z.string().optional(),
+      props: z.record(z.string(), z.unknown()).optional(),
+      parent_id: z.string().nullable().optional(),
+      y_order: z.string().nullable().optional(),
+    })
+    .optional(),
+  updated_at: z.string().optional(),
+  updated_by: z.string().nullable().optional(),
 });
 
 /** A canvas with the caller's role (SPEC §5 "canvas"). */
@@ -88,6 +104,8 @@ export const canvasOutputSchema = z.object({
   server_seq: z.number().int(),
   realtime: z.object({
     mode: z.enum(["websocket", "polling"]),
+    /** RT-9: the sync protocol (WebSocket subprotocol) this server speaks: "potentia.v2". */
+    protocol: z.string(),
     ws_url: z.string(),
     poll_interval_ms: z.number().int(),
   }),

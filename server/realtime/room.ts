@@ -1,12 +1,10 @@
+import { canvasHead, eventsAfter, replaySince } from "../db/opLog";
 import type { Database } from "../db/sql";
+import { MAX_REPLAY_EVENTS, replayIsComplete } from "../domain/replay";
 import type { Bus } from "../ports/bus";
 import type { OpEvent } from "../protocol/ops";
 import { type CanvasBusMessage, canvasChannel } from "../services/canvasSync";
-import { canvasHead, eventsAfter } from "./eventLog";
 import type { Subscriber } from "./subscriber";
-
-/** How many ops a since_seq replay may carry before the client is told to resync (RT-5). */
-export const REPLAY_LIMIT = 1_000;
 
 export interface RoomDeps {
   db: Database;
@@ -75,16 +73,11 @@ export class CanvasRoom {
       return true;
     }
     sub.lastSent = sinceSeq;
-    const events = await eventsAfter(this.deps.db, this.canvasId, sinceSeq, REPLAY_LIMIT + 1);
-    const head = (await canvasHead(this.deps.db, this.canvasId)) ?? 0;
-    const first = events[0];
-    // Complete when the first replayed op chains onto since_seq (nothing pruned in between) and
-    // the replay is not too long; with nothing to replay, since_seq must be the head itself.
-    const complete =
-      sinceSeq <= head &&
-      events.length <= REPLAY_LIMIT &&
-      (first ? (first.prev_seq === null ? 0 : Number(first.prev_seq)) === sinceSeq : sinceSeq === head);
-    if (!complete) {
+    // RT-5's one rule (domain/replay), on the same one-snapshot read as H4's.
+    const replay = await replaySince(this.deps.db, this.canvasId, sinceSeq);
+    const head = replay?.head ?? 0;
+    const events = replay?.events ?? [];
+    if (!replayIsComplete(sinceSeq, events, head)) {
       sub.buffer = null;
       sub.lastSent = head;
       return false;
@@ -94,7 +87,7 @@ export class CanvasRoom {
     await this.enqueue(async () => {
       // Bring the subscriber up to the room's head should the room be ahead of our read.
       if (sub.buffer && sub.lastSent < this.head) {
-        for (const event of await eventsAfter(this.deps.db, this.canvasId, sub.lastSent, REPLAY_LIMIT)) {
+        for (const event of await eventsAfter(this.deps.db, this.canvasId, sub.lastSent, MAX_REPLAY_EVENTS)) {
           sub.sendReplayed(Number(event.server_seq), JSON.stringify(event));
         }
       }

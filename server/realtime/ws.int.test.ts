@@ -52,13 +52,13 @@ describe("WebSocket sync (RT)", () => {
         origin: "http://evil.example",
       }),
     ).toBe(403);
-    // The token as a subprotocol, with potentia.v1 selected.
+    // The token as a subprotocol, with potentia.v2 selected (RT-9).
     const client = await TestWsClient.open(`${wsBase}/ws/canvas/${canvas}`, {
-      protocols: ["potentia.v1", `bearer.${owner.token}`],
+      protocols: ["potentia.v2", `bearer.${owner.token}`],
       origin: "http://app.example",
     });
     open.push(client);
-    expect(client.ws.protocol).toBe("potentia.v1");
+    expect(client.ws.protocol).toBe("potentia.v2");
   });
 
   it("RT-2/RT-3: subscribers get every op once, in server_seq order, prev_seq chained; readers cannot mutate", async () => {

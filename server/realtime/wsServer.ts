@@ -6,6 +6,7 @@ import { authorizeCanvas } from "../auth/access";
 import type { TokenVerifier } from "../auth/principal";
 import type { TrustedProxies } from "../domain/clientAddress";
 import { DomainError } from "../domain/errors";
+import { RETIRED_SUBPROTOCOLS, SUBPROTOCOL } from "../protocol/version";
 import { clientIp } from "../trpc/context";
 import { CloseCodes } from "./closeCodes";
 import type { RealtimeHub } from "./hub";
@@ -14,7 +15,6 @@ import type { RealtimeHub } from "./hub";
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** RT-6: heartbeat; a socket that missed one ping is dropped. */
 export const HEARTBEAT_MS = 30_000;
-export const SUBPROTOCOL = "potentia.v1";
 
 const PATH = /^\/ws\/canvas\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
 
@@ -43,15 +43,29 @@ function refuse(socket: Duplex, status: number, code: string, detail: string): v
   );
 }
 
+function offeredProtocols(req: IncomingMessage): string[] {
+  return String(req.headers["sec-websocket-protocol"] ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+}
+
 /** The bearer token from `?token=` or a `bearer.<jwt>` subprotocol (RT-1). */
 function tokenOf(req: IncomingMessage, url: URL): string | null {
   const fromQuery = url.searchParams.get("token");
   if (fromQuery) return fromQuery;
-  const protocols = String(req.headers["sec-websocket-protocol"] ?? "")
-    .split(",")
-    .map((p) => p.trim());
-  const bearer = protocols.find((p) => p.startsWith("bearer."));
+  const bearer = offeredProtocols(req).find((p) => p.startsWith("bearer."));
   return bearer ? bearer.slice("bearer.".length) : null;
+}
+
+/**
+ * RT-9: the protocol version. A client that offers potentia.v2 gets it; one that offers no
+ * version (e.g. @trpc/client's wsLink with `?token=`) speaks the current one; one that offers only
+ * retired versions is refused before the upgrade.
+ */
+function speaksCurrentProtocol(req: IncomingMessage): boolean {
+  const offered = offeredProtocols(req);
+  return offered.includes(SUBPROTOCOL) || !offered.some((p) => RETIRED_SUBPROTOCOLS.includes(p));
 }
 
 /**
@@ -63,7 +77,7 @@ export function attachWebSockets(server: Server, opts: WsServerOptions): { close
     noServer: true,
     maxPayload: MAX_MESSAGE_BYTES,
     perMessageDeflate: false,
-    // Select potentia.v1 when offered; never echo the bearer token back as the protocol.
+    // Select potentia.v2 when offered; never echo the bearer token back as the protocol.
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   const alive = new WeakMap<WebSocket, boolean>();
@@ -76,6 +90,14 @@ export function attachWebSockets(server: Server, opts: WsServerOptions): { close
       if (!match) return refuse(socket, 404, "not_found", "no such WebSocket endpoint");
       if (!opts.accepting())
         return refuse(socket, 503, "unavailable", "the server is shutting down; reconnect");
+      if (!speaksCurrentProtocol(req)) {
+        return refuse(
+          socket,
+          426,
+          "unsupported_protocol",
+          `this server speaks ${SUBPROTOCOL} (op events as deltas); ${RETIRED_SUBPROTOCOLS.join(", ")} is retired`,
+        );
+      }
       const origin = req.headers.origin;
       if (origin && !opts.allowedOrigins.includes(origin)) {
         return refuse(socket, 403, "origin_not_allowed", "this Origin may not open a socket");

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi, type TestUser } from "../../tests/support/apiHarness";
+import { applyOpEvent } from "../domain/delta";
+import type { BlockJson, OpEvent } from "../protocol/ops";
 import { canvasChannel } from "../services/canvasSync";
 import { presenceChannel } from "../services/presenceService";
 
@@ -42,11 +44,14 @@ async function snapshot(user: TestUser, canvasId: string, since?: number): Promi
 }
 
 /** Applies op events to a block list the way a client does, returning document order. */
+/** A snapshot's blocks with replayed delta events applied (RT-9), in document order. */
 function applyEvents(blocks: Json[], events: Json[]): Json[] {
   const byId = new Map(blocks.map((b) => [b.block_id as string, b]));
   for (const e of events) {
-    if (e.action === "delete" || !e.block || e.block.y_order === null) byId.delete(e.block_id);
-    else byId.set(e.block_id, e.block);
+    const out = applyOpEvent(byId.get(e.block_id) as BlockJson | undefined, e as OpEvent);
+    if (!out.ok) throw new Error(`event ${e.server_seq} does not apply: ${out.reason}`);
+    if (out.block) byId.set(e.block_id, out.block);
+    else byId.delete(e.block_id);
   }
   return [...byId.values()].sort((a, b) => (a.y_order < b.y_order ? -1 : a.y_order > b.y_order ? 1 : 0));
 }
@@ -214,13 +219,21 @@ describe("H4 snapshot and replay", () => {
     const replay = await snapshot(owner, canvas, snap.server_seq);
     expect(replay.mode).toBe("replay");
     const log = await api.app.deps.db.query<Json>(
-      `SELECT server_seq::float8 AS server_seq, prev_seq::float8 AS prev_seq, client_op_id, user_id, action, block_id
+      `SELECT server_seq::float8 AS server_seq, prev_seq::float8 AS prev_seq, client_op_id, user_id, action, block_id,
+              version
          FROM block_operations WHERE canvas_id = $1 AND status = 'success' AND server_seq > $2 ORDER BY server_seq`,
       [canvas, snap.server_seq],
     );
-    expect(
-      replay.events.map((e: Json) => ({ ...e, block: undefined, text_op: undefined, type: undefined })),
-    ).toEqual(log.map((r) => ({ ...r, block: undefined, text_op: undefined, type: undefined })));
+    const identity = ({ server_seq, prev_seq, client_op_id, user_id, action, block_id, version }: Json) => ({
+      server_seq,
+      prev_seq,
+      client_op_id,
+      user_id,
+      action,
+      block_id,
+      version,
+    });
+    expect(replay.events.map(identity)).toEqual(log.map(identity));
     expect(replay.events.every((e: Json) => e.type === "op")).toBe(true);
     // Chained from the snapshot's server_seq with no hole, ending at the new server_seq.
     expect(replay.events[0].prev_seq).toBe(snap.server_seq);
@@ -299,11 +312,9 @@ describe("H4 snapshot and replay", () => {
         await new Promise((r) => setTimeout(r, 20));
       expect(replay.events).toHaveLength(4);
       expect(replay.events).toEqual(live);
-      expect(replay.events[2]).toMatchObject({
-        action: "update",
-        text_op: [5, " world"],
-        block: { content: "hello world" },
-      });
+      // RT-9: a delta — the transformed text op and the new version, not the block.
+      expect(replay.events[2]).toMatchObject({ action: "update", text_op: [5, " world"], version: 2 });
+      expect(replay.events[2].block).toBeUndefined();
       expect(replay.events[3]).toMatchObject({ action: "delete", block_id: a.block_id });
     } finally {
       await stop();

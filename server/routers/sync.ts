@@ -11,6 +11,7 @@ import { realtimeWsUrl } from "../domain/wsUrl";
 import { opsSchema } from "../protocol/ops";
 import { presenceInputSchema } from "../protocol/presence";
 import { canvasOutputSchema, mutateOutputSchema, okSchema, snapshotOutputSchema } from "../protocol/rest";
+import { SUBPROTOCOL } from "../protocol/version";
 import { PresenceService } from "../services/presenceService";
 import { SnapshotService } from "../services/snapshotService";
 import type { Context } from "../trpc/context";
@@ -146,6 +147,7 @@ export const syncRouter = router({
           mode: realtimeMode(ctx, input.canvas_id),
           ws_url: wsUrl(ctx, input.canvas_id),
           poll_interval_ms: POLL_INTERVAL_MS,
+          protocol: SUBPROTOCOL,
         },
       };
     }),

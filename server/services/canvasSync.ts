@@ -106,14 +106,32 @@ class TextStateCache {
     this.entries.delete(key);
   }
 
-  /** Applies a group's committed events, in server_seq order. */
-  apply(canvasId: string, events: readonly OpEvent[]): void {
+  /**
+   * Applies a group's committed events, in server_seq order (RT-9: events are deltas, so the
+   * content comes from the op's result; an event without one — a re-key, a cascaded delete —
+   * keeps the content when it does not change it).
+   */
+  apply(canvasId: string, events: readonly OpEvent[], results: readonly OpResult[]): void {
+    const after = new Map<string, { version: number; content: string }>();
+    for (const r of results) {
+      if (r.status === "success" && r.block && r.client_op_id)
+        after.set(`${r.client_op_id}/${r.block_id}`, { version: r.block.version, content: r.block.content });
+    }
     for (const e of events) {
+      const old = this.get(canvasId, e.block_id);
       this.delete(canvasId, e.block_id);
-      const b = e.block;
-      if (!b || typeof b.content !== "string" || typeof b.version !== "number") continue;
-      this.entries.set(`${canvasId}/${e.block_id}`, { version: b.version, content: b.content });
-      this.chars += b.content.length;
+      if (e.action === "delete") continue;
+      let next = after.get(`${e.client_op_id}/${e.block_id}`);
+      if (next?.version !== e.version) {
+        const keepsContent = e.text_op === undefined && e.set?.content === undefined;
+        next =
+          old && keepsContent && old.version === e.version - 1
+            ? { version: e.version, content: old.content }
+            : undefined;
+      }
+      if (!next) continue;
+      this.entries.set(`${canvasId}/${e.block_id}`, next);
+      this.chars += next.content.length;
     }
     for (const [key, v] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.chars <= this.maxChars) break;
@@ -235,7 +253,7 @@ export class CanvasSync {
       const started = performance.now();
       const out = await this.runGroup(canvasId, batch, fast);
       this.opts.onCommitted?.(out.results.flat(), (performance.now() - started) / 1000);
-      this.textState.apply(canvasId, out.events);
+      this.textState.apply(canvasId, out.events, out.results.flat());
       this.settle(batch, out);
       await this.publish(canvasId, out.events);
     } catch (error) {

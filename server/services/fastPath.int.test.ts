@@ -68,7 +68,7 @@ function group(user: string, ids: string[]) {
 /** What must be equal between the two paths, with ids, sequence numbers and times left out. */
 async function outcome(canvas: string, ids: string[], out: { results: Row[][]; events: Row[] }) {
   const strip = (r: Row) => {
-    const { server_seq, prev_seq, client_op_id, block_id, block, ...rest } = r;
+    const { server_seq, prev_seq, client_op_id, block_id, block, updated_at, ...rest } = r;
     const b = block as Row | null;
     return { ...rest, block: b && { content: b.content, props: b.props, type: b.type, version: b.version } };
   };

@@ -6,13 +6,12 @@
  * server_seq misses nothing and sees nothing twice (RT-5).
  */
 import type { CanvasRole } from "../auth/access";
+import { replaySince } from "../db/opLog";
 import type { SqlClient } from "../db/sql";
 import { decodeBlockCursor, encodeBlockCursor } from "../domain/cursor";
 import { DomainError } from "../domain/errors";
+import { replayIsComplete } from "../domain/replay";
 import type { BlockOut, CanvasOut, OpEventOut, SnapshotOut } from "../protocol/rest";
-
-/** H4 answers `replay` for at most this many events; a client further behind gets a snapshot. */
-export const MAX_REPLAY_EVENTS = 1000;
 
 /** The canvas as JSON (timestamps as PostgreSQL's ISO 8601 text, like block_json). */
 const CANVAS_JSON = `jsonb_build_object('canvas_id', c.canvas_id, 'title', c.title, 'settings', c.settings,
@@ -67,41 +66,18 @@ export class SnapshotService {
     return { mode: "snapshot", canvas: state.canvas, blocks: state.blocks, server_seq: state.serverSeq };
   }
 
-  /** The replay after `sinceSeq`, or null when the log cannot provide it gap-free. */
+  /** The replay after `sinceSeq`, or null when the log cannot provide it gap-free (RT-5's rule). */
   private async replay(canvasId: string, sinceSeq: number): Promise<SnapshotOut | null> {
-    // Intent: last_seq and the applied ops in (since, last_seq], one more than the cap to see an
-    // overflow, as of one snapshot. bigint values leave as JSON numbers.
-    const [row] = await this.db.query<{ seq: number; events: OpEventOut[] }>(
-      `SELECT coalesce(c.last_seq, 0)::float8 AS seq,
-              (SELECT coalesce(jsonb_agg(e.ev ORDER BY e.server_seq), '[]'::jsonb) FROM (
-                 SELECT o.server_seq, jsonb_build_object('type', 'op', 'server_seq', o.server_seq,
-                          'prev_seq', o.prev_seq, 'client_op_id', o.client_op_id, 'user_id', o.user_id,
-                          'action', o.action, 'block_id', o.block_id,
-                          'block', coalesce(o.result -> 'block', 'null'::jsonb), 'text_op', o.text_op) AS ev
-                   FROM block_operations o
-                  WHERE o.canvas_id = c.canvas_id AND o.status = 'success'
-                    AND o.server_seq > $2 AND o.server_seq <= coalesce(c.last_seq, 0)
-                  ORDER BY o.server_seq LIMIT $3) e) AS events
-         FROM canvas c WHERE c.canvas_id = $1 AND c.deleted_at IS NULL`,
-      [canvasId, sinceSeq, MAX_REPLAY_EVENTS + 1],
-    );
-    if (!row) throw new DomainError("canvas_not_found");
-    const serverSeq = Number(row.seq);
-    if (sinceSeq > serverSeq) {
+    const replay = await replaySince(this.db, canvasId, sinceSeq);
+    if (!replay) throw new DomainError("canvas_not_found");
+    if (sinceSeq > replay.head) {
       throw badRequest(
         "since_seq_ahead",
-        `since_seq ${sinceSeq} is ahead of this canvas (server_seq ${serverSeq})`,
+        `since_seq ${sinceSeq} is ahead of this canvas (server_seq ${replay.head})`,
       );
     }
-    const events = row.events;
-    if (events.length > MAX_REPLAY_EVENTS) return null;
-    // Gap-free only if the first op after since_seq chains back to at most since_seq (its
-    // predecessor is not missing from a pruned log) and the last one is the canvas's head.
-    if (events.length === 0) return serverSeq === sinceSeq ? replayOf([], serverSeq) : null;
-    const first = events[0]!;
-    if (first.prev_seq !== null && first.prev_seq > sinceSeq) return null;
-    if (events[events.length - 1]!.server_seq !== serverSeq) return null;
-    return replayOf(events, serverSeq);
+    if (!replayIsComplete(sinceSeq, replay.events, replay.head)) return null;
+    return { mode: "replay", events: replay.events as OpEventOut[], server_seq: replay.head };
   }
 
   /** A2: one page of live blocks in document order, keyset-paginated on y_order. */
@@ -136,8 +112,4 @@ export class SnapshotService {
       throw new DomainError("canvas_not_found", "no such block on this canvas", { code: "block_not_found" });
     return row.block;
   }
-}
-
-function replayOf(events: OpEventOut[], serverSeq: number): SnapshotOut {
-  return { mode: "replay", events, server_seq: serverSeq };
 }

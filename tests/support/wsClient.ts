@@ -10,6 +10,8 @@ export interface Frame {
 /** A raw WebSocket client speaking tRPC's wire protocol, recording every frame it receives. */
 export class TestWsClient {
   readonly frames: Frame[] = [];
+  /** Every frame as received, unparsed (RT-9 measures their bytes). */
+  readonly raw: string[] = [];
   closeCode: number | null = null;
   private waiters: (() => void)[] = [];
   private nextId = 1;
@@ -17,6 +19,7 @@ export class TestWsClient {
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
       const text = String(data);
+      this.raw.push(text);
       this.frames.push(text === "PONG" ? { result: { type: "pong" } } : (JSON.parse(text) as Frame));
       this.wake();
     });
