@@ -325,8 +325,8 @@ export class FakeSyncServer {
       user_id: "u",
       action: op.action,
       block_id: op.block_id,
-      block: structuredClone(block),
-      text_op: textOp,
+      version,
+      ...deltaOf(op, block, textOp),
     };
     this.log.push(event);
     for (const s of this.subscribers) s.push(structuredClone(event));
@@ -479,4 +479,22 @@ export class FakeTransport implements SyncTransport {
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The delta an op's event carries (RT-9), as potentia_op_event builds it. */
+function deltaOf(op: Op, block: BlockJson | null, textOp: TextOp | null): Partial<OpEvent> {
+  if (op.action === "delete" || !block) return {};
+  if (op.action === "create") return { block: structuredClone(block) };
+  const set: NonNullable<OpEvent["set"]> = {};
+  if (op.type !== undefined) set.type = block.type;
+  if (op.content !== undefined) set.content = block.content;
+  if (op.props !== undefined) set.props = structuredClone(block.props);
+  if (op.parent_id !== undefined) set.parent_id = block.parent_id;
+  if (op.position !== undefined) set.y_order = block.y_order;
+  return {
+    updated_at: block.updated_at,
+    updated_by: block.updated_by,
+    ...(textOp ? { text_op: textOp } : {}),
+    ...(Object.keys(set).length > 0 ? { set } : {}),
+  };
 }

@@ -92,23 +92,28 @@ export function rebaseOverEvent(
   const next = pending.filter((_, i) => i !== own);
   const later = pending.filter((p, i) => p.op.block_id === e.block_id && i > own);
   if (own >= 0) {
-    if (e.block)
+    if (e.action !== "delete")
       for (const p of later) {
         if (p.wire || p.op.action === "create") continue;
-        if (p.op.base_version === undefined || (textOnly(p) && !p.stale)) p.op.base_version = e.block.version;
+        if (p.op.base_version === undefined || (textOnly(p) && !p.stale)) p.op.base_version = e.version;
       }
     return next;
   }
-  let theirs = (e.text_op as TextOp | null) ?? null;
-  const replaced = !theirs && e.block !== null && before !== undefined && before.content !== e.block.content;
+  let theirs = (e.text_op as TextOp | undefined) ?? null;
+  const replaced = contentReplaced(e, before);
   for (const p of later) {
     const mine = p.op.text_op as TextOp | undefined;
     if (mine === undefined) continue;
     if (theirs) {
       p.op.text_op = textType.transform(mine, theirs, "left") as Op["text_op"];
       theirs = textType.transform(theirs, mine, "right");
-      if (!p.wire && !p.stale && e.block && textOnly(p)) p.op.base_version = e.block.version;
+      if (!p.wire && !p.stale && textOnly(p)) p.op.base_version = e.version;
     } else if (replaced && !p.wire) p.stale = true;
   }
   return next;
+}
+
+/** The event replaced the block's text wholesale (RT-9: `set.content`), changing it. */
+export function contentReplaced(e: OpEvent, before: BlockJson | undefined): boolean {
+  return e.set?.content !== undefined && before !== undefined && before.content !== e.set.content;
 }

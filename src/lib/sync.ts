@@ -1,8 +1,9 @@
 import { type as textType } from "ot-text-unicode";
+import { applyOpEvent } from "../../server/domain/delta";
 import { sameChange } from "./conflictDiff";
 import { applyPending, byDocumentOrder, diffOp, invertTextOp } from "./localApply";
 import { DEFAULT_PACING, RequestPacer } from "./pacer";
-import { canComposeKeystroke, rebaseOverEvent, selectBatch } from "./pendingQueue";
+import { canComposeKeystroke, contentReplaced, rebaseOverEvent, selectBatch } from "./pendingQueue";
 import type { PendingOp } from "./pendingStore";
 import { SyncConnection } from "./syncConnection";
 import type {
@@ -702,37 +703,46 @@ export class SyncEngine {
       void this.recover("replay");
       return;
     }
-    this.applyEvent(op);
+    if (!this.applyEvent(op)) {
+      void this.recover("full");
+      return;
+    }
     void this.persist();
     this.changed();
     this.pump();
   };
 
-  private applyEvent(e: OpEvent): void {
+  /**
+   * RT-9: applies an event's delta to the confirmed state; false (nothing changed) when the delta
+   * was not made against what we hold (unknown block, version gap): the caller reloads rather than
+   * show a state the database does not have.
+   */
+  private applyEvent(e: OpEvent): boolean {
     const before = this.confirmed.get(e.block_id);
+    const after = applyOpEvent(before, e);
+    if (!after.ok) return false;
     // Ours by client_op_id alone: a delete's cascade to children carries our id on other blocks.
     const own = this.pending.some((p) => p.op.client_op_id === e.client_op_id);
     const info = own ? null : this.remoteInfo(e, before);
     if (!own && e.action === "delete") this.rememberDeleted(e.block_id);
-    if (e.block && e.action !== "delete") this.confirmed.set(e.block_id, e.block);
+    if (after.block) this.confirmed.set(e.block_id, after.block);
     else this.confirmed.delete(e.block_id);
     this.serverSeq = e.server_seq;
     this.pending = rebaseOverEvent(this.pending, e, before).filter(
       (p) => p.ackSeq === undefined || p.ackSeq > this.serverSeq,
     );
     if (info) for (const l of this.remoteOpListeners) this.safely(() => l(e, info));
+    return true;
   }
 
   /** The event as the view sees it: its text_op past our pending text ops (as rebaseOverEvent does). */
   private remoteInfo(e: OpEvent, before: BlockJson | undefined): RemoteOpInfo {
-    let theirs = (e.text_op as TextOp | null) ?? null;
+    let theirs = (e.text_op as TextOp | undefined) ?? null;
     if (theirs)
       for (const p of this.pending)
         if (p.op.block_id === e.block_id && p.op.text_op !== undefined)
           theirs = textType.transform(theirs, p.op.text_op as TextOp, "right");
-    const contentReplaced =
-      !theirs && e.block !== null && before !== undefined && before.content !== e.block.content;
-    return { viewTextOp: theirs, contentReplaced };
+    return { viewTextOp: theirs, contentReplaced: contentReplaced(e, before) };
   }
 
   private rememberDeleted(blockId: string): void {
@@ -783,11 +793,10 @@ export class SyncEngine {
       if (snap.mode === "replay") {
         for (const e of snap.events) {
           if (e.server_seq <= this.serverSeq) continue;
-          if ((e.prev_seq ?? 0) !== this.serverSeq) {
+          if ((e.prev_seq ?? 0) !== this.serverSeq || !this.applyEvent(e)) {
             snap = await this.o.rest.snapshot();
             break;
           }
-          this.applyEvent(e);
         }
       }
       if (snap.mode === "snapshot") this.loadSnapshot(snap);
