@@ -1,18 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  colorFor,
-  initialsOf,
-  type OnlineUser,
-  PRESENCE_COLORS,
-  PRESENCE_SEND_INTERVAL_MS,
-  type PresenceEngine,
-  type PresenceInput,
-  PresenceTracker,
-  type PresenceUser,
-  parseOnlineUsers,
-  parsePresenceEvent,
-  type VisibilitySource,
-} from "./presence";
+import { PRESENCE_SEND_INTERVAL_MS } from "./timing";
+import { PresenceTracker } from "./tracker";
+import type { OnlineUser, PresenceEngine, PresenceInput, PresenceUser } from "./types";
+import type { VisibilitySource } from "./visibility";
 
 const ME = { user_id: "00000000-0000-4000-8000-000000000001", name: "Me Myself" };
 const ADA = { user_id: "00000000-0000-4000-8000-00000000000a", name: "Ada" };
@@ -463,87 +453,3 @@ describe("UI-2: sending presence", () => {
     tracker.stop();
   });
 });
-
-describe("UI-2: helpers", () => {
-  it("UI-2: colours are stable per user and every palette colour carries white text (WCAG AA 4.5:1)", () => {
-    expect(colorFor(ADA.user_id)).toBe(colorFor(ADA.user_id));
-    expect(PRESENCE_COLORS).toContain(colorFor(ADA.user_id));
-    const used = new Set(Array.from({ length: 64 }, (_, i) => colorFor(`user-${i}`)));
-    expect(used.size).toBeGreaterThanOrEqual(6);
-    for (const color of PRESENCE_COLORS) expect(contrastWithWhite(color)).toBeGreaterThanOrEqual(4.5);
-  });
-
-  it("initials from the first and last word", () => {
-    expect(initialsOf("Ada Lovelace")).toBe("AL");
-    expect(initialsOf("  grace  brewster murray hopper ")).toBe("GH");
-    expect(initialsOf("bo")).toBe("B");
-    expect(initialsOf("")).toBe("?");
-    expect(initialsOf("émile zola")).toBe("ÉZ");
-  });
-
-  it("A8 answer → online users only; malformed rows skipped", () => {
-    expect(
-      parseOnlineUsers({
-        users: [
-          { user_id: "a", name: "Ada", online: true },
-          { user_id: "b", name: "Bo", online: false },
-          { user_id: 3, name: "Bad", online: true },
-          null,
-        ],
-      }),
-    ).toEqual([{ user_id: "a", name: "Ada" }]);
-    expect(
-      parseOnlineUsers({
-        users: [
-          {
-            user_id: "a",
-            name: "Ada",
-            online: true,
-            presence: { cursor: { x: 1, y: 2 }, block_id: "b", typing: true },
-          },
-          { user_id: "b", name: "Bo", online: true, presence: null },
-        ],
-      }),
-    ).toEqual([
-      { user_id: "a", name: "Ada", state: { cursor: { x: 1, y: 2 }, block_id: "b", typing: true } },
-      { user_id: "b", name: "Bo" },
-    ]);
-    expect(parseOnlineUsers({})).toEqual([]);
-    expect(parseOnlineUsers(null)).toEqual([]);
-  });
-
-  it("events are validated at the edge", () => {
-    expect(parsePresenceEvent({ type: "presence", user_id: "a", cursor: { x: "1", y: 2 } })).toEqual({
-      type: "presence",
-      users: [{ user_id: "a", name: "", cursor: null, typing: false, block_id: null }],
-    });
-    expect(
-      parsePresenceEvent({
-        type: "presence",
-        users: [{ user_id: "a", cursor: { x: 1, y: 2 }, typing: "yes" }, { name: "no id" }, 7],
-      }),
-    ).toEqual({
-      type: "presence",
-      users: [{ user_id: "a", name: "", cursor: { x: 1, y: 2 }, typing: false, block_id: null }],
-    });
-    expect(parsePresenceEvent({ type: "leave" })).toBeNull();
-    expect(parsePresenceEvent({ type: "op" })).toBeNull();
-    expect(parsePresenceEvent("x")).toBeNull();
-    expect(parsePresenceEvent({ type: "join", users: [{ user_id: "a", name: "A" }, { name: "x" }] })).toEqual(
-      {
-        type: "join",
-        users: [{ user_id: "a", name: "A" }],
-      },
-    );
-  });
-});
-
-/** WCAG relative-luminance contrast of a #rrggbb colour against white. */
-function contrastWithWhite(hex: string): number {
-  const channel = (i: number) => {
-    const c = Number.parseInt(hex.slice(1 + i * 2, 3 + i * 2), 16) / 255;
-    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  };
-  const luminance = 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
-  return 1.05 / (luminance + 0.05);
-}
