@@ -69,6 +69,11 @@ test("UI-6 UI-4: a stale type change opens the Conflict panel; Accept theirs and
   await expect(panel).toContainText(/heading/i);
   // MUT-10: it names the block it is about, as the page shows it now.
   await expect(panel).toContainText("About Quote block 1 “Shared words”");
+  // MUT-10: the block type reads as the editor names it (Text → Quote), never as JSON ("quote").
+  const typeField = panel.getByRole("region", { name: "Block type" });
+  await expect(typeField).toContainText(/Text\s*→\s*(added:\s*)?Quote/);
+  await expect(typeField).toContainText(/Text\s*→\s*(added:\s*)?Heading/);
+  await expect(panel).not.toContainText('"');
   await screen(a, testInfo, "conflict-panel");
   await panel.getByRole("button", { name: "Accept theirs" }).click();
   await expect(panel).toBeHidden();

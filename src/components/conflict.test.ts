@@ -71,12 +71,50 @@ describe("ConflictPanel", () => {
     expect(content).toContain(">Hello</del>");
     expect(content).toContain(">Goodbye</ins>");
     expect(text(props)).toContain("Properties");
-    expect(props).toContain(">  &quot;checked&quot;: false</del>");
-    expect(props).toContain("&quot;checked&quot;: true</ins>");
+    // The todo's box as a box: unticked before, ticked by them; no JSON anywhere.
+    const theirsColumn = props.split(">theirs<")[1]?.split(">mine<")[0] ?? "";
+    expect(theirsColumn).toMatch(
+      /<del[^>]*><label[^>]*><input type="checkbox" disabled=""[^>]*\/> Done<\/label><\/del>/,
+    );
+    expect(theirsColumn).toMatch(
+      /<ins[^>]*><label[^>]*><input type="checkbox"[^>]*checked=""[^>]*\/> Done<\/label><\/ins>/,
+    );
+    expect(text(theirsColumn)).toContain("Done → added:  Done");
+    expect(props).not.toContain("&quot;");
     // Mine did not change the props: no marks in its column, and it says so.
     const mineColumn = props.split(">mine<")[1] ?? "";
     expect(mineColumn).not.toMatch(/<(ins|del)/);
     expect(mineColumn).toContain("unchanged");
+  });
+
+  it("MUT-10: shows a type, a parent and a move as a person reads them (Text → Quote), never as JSON", () => {
+    const PARENT = "3f1c2a9e-0000-4000-8000-000000000001";
+    const html = renderToStaticMarkup(
+      createElement(ConflictPanel, {
+        conflict: item({
+          fields: [
+            { field: "type", base: "text", theirs: "quote", mine: "heading" },
+            { field: "parent_id", base: null, theirs: PARENT, mine: null },
+            { field: "position", base: "m", theirs: "t", mine: { after: PARENT } },
+          ],
+        }),
+        onAcceptTheirs() {},
+        onKeepMine() {},
+        blockName: (id) => (id === PARENT ? "Text block 1 “Groceries”" : undefined),
+      }),
+    );
+    const [type, parent, position] = html
+      .split("<section")
+      .slice(1)
+      .map((x) => text(`<${x}`)) as [string, string, string];
+    expect(type).toMatch(
+      /^Block type.*base.*Text.*theirs.*removed: Text → added: Quote.*mine.*removed: Text → added: Heading/,
+    );
+    expect(parent).toMatch(
+      /^Parent block.*base.*Top level.*theirs.*Top level → added: Text block 1 “Groceries”.*mine.*Top level.*unchanged/,
+    );
+    expect(position).toMatch(/^Position.*base.*Where it was.*theirs.*added: Moved.*mine.*added: Moved/);
+    expect(html).not.toMatch(/&quot;|3f1c2a9e/);
   });
 
   it("explains a deletion and shows what Keep mine would bring back", () => {

@@ -7,6 +7,8 @@ import {
   type DiffPart,
   type FieldDiff,
   fieldDiff,
+  type TextFieldDiff,
+  type ValueLine,
 } from "@/lib/conflictDiff";
 import type { ConflictItem } from "@/lib/sync";
 import styles from "./conflict.module.css";
@@ -19,6 +21,8 @@ export interface ConflictPanelProps {
   busy?: boolean;
   /** The block's 1-based place in the document, when it is still there (as in "Todo block 3"). */
   blockNumber?: number;
+  /** A block of the page by id, named as the page shows it (a parent: `Text block 2 “…”`). */
+  blockName?: (id: string) => string | undefined;
 }
 
 const EXPLANATION = {
@@ -26,7 +30,8 @@ const EXPLANATION = {
   deleted: "Someone deleted this block while you were editing it.",
 } as const;
 
-const FOCUSABLE = 'button:not([disabled]), [href], input, select, textarea, [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
 
 /**
  * UI-4: a conflict must be decided. Escape does nothing (nothing is overwritten silently), focus
@@ -38,6 +43,7 @@ export function ConflictPanel({
   onKeepMine,
   busy = false,
   blockNumber,
+  blockName,
 }: ConflictPanelProps) {
   const headingId = useId();
   const subjectId = useId();
@@ -59,8 +65,8 @@ export function ConflictPanel({
         fields: conflict.fields,
         op: conflict.op,
         block: conflict.block,
-      }).map(fieldDiff),
-    [conflict.reason, conflict.fields, conflict.op, conflict.block],
+      }).map((f) => fieldDiff(f, blockName ? { blockName } : {})),
+    [conflict.reason, conflict.fields, conflict.op, conflict.block, blockName],
   );
 
   // Focus "Accept theirs" when a conflict opens; give focus back to the editor when it closes.
@@ -152,29 +158,66 @@ function FieldSection({ diff, deleted }: { diff: FieldDiff; deleted: boolean }) 
         {diff.label}
       </h3>
       <div className={styles.columns}>
-        <Column label="base" hint="before both edits">
-          {diff.absent.base ? (
-            <Absent text="none" />
-          ) : (
-            <Parts kind={diff.kind} parts={[{ kind: "same", text: diff.base }]} />
-          )}
-        </Column>
-        <Column label="theirs" hint={deleted ? "deleted by someone else" : "saved by someone else"}>
-          {diff.absent.theirs ? (
-            <Absent text={deleted ? "deleted" : "none"} />
-          ) : (
-            <Parts kind={diff.kind} parts={diff.theirs} unchanged={!diff.changed.theirs} />
-          )}
-        </Column>
-        <Column label="mine" hint="your edit">
-          {diff.absent.mine ? (
-            <Absent text="none" />
-          ) : (
-            <Parts kind={diff.kind} parts={diff.mine} unchanged={!diff.changed.mine} />
-          )}
-        </Column>
+        {diff.kind === "value" ? (
+          <ValueColumns diff={diff} deleted={deleted} />
+        ) : (
+          <TextColumns diff={diff} deleted={deleted} />
+        )}
       </div>
     </section>
+  );
+}
+
+function TextColumns({ diff, deleted }: { diff: TextFieldDiff; deleted: boolean }) {
+  return (
+    <>
+      <Column label="base" hint="before both edits">
+        {diff.absent.base ? (
+          <Absent text="none" />
+        ) : (
+          <Parts kind={diff.kind} parts={[{ kind: "same", text: diff.base }]} />
+        )}
+      </Column>
+      <Column label="theirs" hint={deleted ? "deleted by someone else" : "saved by someone else"}>
+        {diff.absent.theirs ? (
+          <Absent text={deleted ? "deleted" : "none"} />
+        ) : (
+          <Parts kind={diff.kind} parts={diff.theirs} unchanged={!diff.changed.theirs} />
+        )}
+      </Column>
+      <Column label="mine" hint="your edit">
+        {diff.absent.mine ? (
+          <Absent text="none" />
+        ) : (
+          <Parts kind={diff.kind} parts={diff.mine} unchanged={!diff.changed.mine} />
+        )}
+      </Column>
+    </>
+  );
+}
+
+/** Type, properties, parent, position: values as the editor shows them, not their JSON. */
+function ValueColumns({ diff, deleted }: { diff: Extract<FieldDiff, { kind: "value" }>; deleted: boolean }) {
+  return (
+    <>
+      <Column label="base" hint="before both edits">
+        {diff.absent.base ? <Absent text="none" /> : <Values lines={diff.base} />}
+      </Column>
+      <Column label="theirs" hint={deleted ? "deleted by someone else" : "saved by someone else"}>
+        {deleted || diff.absent.theirs ? (
+          <Absent text={deleted ? "deleted" : "none"} />
+        ) : (
+          <Values lines={diff.theirs} unchanged={!diff.changed.theirs} />
+        )}
+      </Column>
+      <Column label="mine" hint="your edit">
+        {diff.absent.mine ? (
+          <Absent text="none" />
+        ) : (
+          <Values lines={diff.mine} unchanged={!diff.changed.mine} />
+        )}
+      </Column>
+    </>
   );
 }
 
@@ -202,6 +245,65 @@ function Mark({ part }: { part: DiffPart }) {
       <span className={styles.srOnly}>{part.kind === "ins" ? "added: " : "removed: "}</span>
       <Tag className={part.kind === "ins" ? styles.ins : styles.del}>{part.text}</Tag>
     </>
+  );
+}
+
+/** One value: its words, after a box when it is a todo's `checked` (ticked or not). */
+function Value({ line }: { line: ValueLine }) {
+  const { text, checkbox } = line.value;
+  const shown =
+    checkbox === undefined ? (
+      <span>{text}</span>
+    ) : (
+      <label className={styles.check}>
+        <input type="checkbox" checked={checkbox} disabled readOnly /> {text}
+      </label>
+    );
+  if (line.kind === "same") return shown;
+  const Tag = line.kind;
+  return (
+    <>
+      <span className={styles.srOnly}>{line.kind === "ins" ? "added: " : "removed: "}</span>
+      <Tag className={line.kind === "ins" ? styles.ins : styles.del}>{shown}</Tag>
+    </>
+  );
+}
+
+/** A side's values; one changed value reads "Text → Quote". */
+function Values({ lines, unchanged }: { lines: ValueLine[]; unchanged?: boolean }) {
+  const note = unchanged ? <span className={styles.hint}>unchanged</span> : null;
+  const [first, second] = lines;
+  let body: ReactNode;
+  if (!first) body = <p className={styles.muted}>(none)</p>;
+  else if (lines.length === 1) {
+    body = (
+      <p className={styles.value}>
+        <Value line={first} />
+      </p>
+    );
+  } else if (lines.length === 2 && first.kind === "del" && second?.kind === "ins") {
+    body = (
+      <p className={styles.value}>
+        <Value line={first} /> <span aria-hidden="true">→</span> <Value line={second} />
+      </p>
+    );
+  } else {
+    body = (
+      <ul className={styles.values}>
+        {lines.map((line, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the list is rebuilt whole, never reordered
+          <li key={i}>
+            <Value line={line} />
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  return (
+    <div>
+      {body}
+      {note}
+    </div>
   );
 }
 

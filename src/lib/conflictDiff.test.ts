@@ -1,16 +1,44 @@
 import { describe, expect, it } from "vitest";
 import {
+  fieldDiff as anyFieldDiff,
+  type ConflictFieldValues,
   conflictFields,
   conflictSubject,
+  type DiffContext,
   type DiffPart,
   diffJsonLines,
   diffText,
-  fieldDiff,
+  type FieldDiff,
   prettyJson,
+  propLabel,
   sameChange,
+  type TextFieldDiff,
   textSnippet,
   textTokens,
+  type ValueFieldDiff,
 } from "./conflictDiff";
+
+/** fieldDiff of a field shown as text or JSON (the test fails if it is shown as values). */
+function fieldDiff(f: ConflictFieldValues): TextFieldDiff {
+  const d: FieldDiff = anyFieldDiff(f);
+  if (d.kind === "value") throw new Error(`${f.field} is shown as values`);
+  return d;
+}
+
+/** fieldDiff of a field shown as readable values. */
+function valueDiff(f: ConflictFieldValues, context?: DiffContext): ValueFieldDiff {
+  const d = anyFieldDiff(f, context);
+  if (d.kind !== "value") throw new Error(`${f.field} is shown as ${d.kind}`);
+  return d;
+}
+
+/** A side's lines as a person reads them: "-" removed, "+" added, "=" kept; [x]/[ ] a box. */
+const read = (lines: ValueFieldDiff["theirs"]) =>
+  lines.map((l) => {
+    const mark = l.kind === "ins" ? "+" : l.kind === "del" ? "-" : "=";
+    const box = l.value.checkbox === undefined ? "" : l.value.checkbox ? "[x] " : "[ ] ";
+    return `${mark} ${box}${l.value.text}`;
+  });
 
 /** The text a column spells when read as the base (same + del) or as the new side (same + ins). */
 const spell = (parts: DiffPart[], side: "old" | "new", sep = "") =>
@@ -144,39 +172,78 @@ describe("fieldDiff", () => {
     expect(d.changed).toEqual({ theirs: true, mine: true });
   });
 
-  it("diffs props objects as pretty JSON lines", () => {
-    const d = fieldDiff({
+  it("MUT-10: props read as labelled values, a todo's checked as a box, mine as its patch applied", () => {
+    const d = valueDiff({
       field: "props",
-      base: { checked: false },
-      theirs: { checked: true },
-      mine: { checked: false, color: "red" },
+      base: { checked: false, language: "JavaScript" },
+      theirs: { checked: true, language: "JavaScript" },
+      // A patch: language changes, checked stays as it was.
+      mine: { language: "TypeScript", wrap: true },
     });
-    expect(d.kind).toBe("json");
     expect(d.label).toBe("Properties");
-    expect(d.base).toBe('{\n  "checked": false\n}');
-    expect(d.theirs).toContainEqual({ kind: "ins", text: '  "checked": true' });
-    expect(d.mine).toContainEqual({ kind: "ins", text: '  "color": "red"' });
-    expect(d.mine.filter((p) => p.kind === "del").map((p) => p.text)).toEqual(['  "checked": false']);
+    expect(read(d.base)).toEqual(["= [ ] Done", "= Language: JavaScript"]);
+    expect(read(d.theirs)).toEqual(["- [ ] Done", "+ [x] Done", "= Language: JavaScript"]);
+    expect(read(d.mine)).toEqual([
+      "= [ ] Done",
+      "- Language: JavaScript",
+      "+ Language: TypeScript",
+      "+ Wrap: yes",
+    ]);
+    expect(d.changed).toEqual({ theirs: true, mine: true });
+    // A null in the patch removes the key; nothing in the panel is JSON.
+    const removed = valueDiff({
+      field: "props",
+      base: { language: "Go" },
+      theirs: {},
+      mine: { language: null },
+    });
+    expect(read(removed.mine)).toEqual(["- Language: Go"]);
+    const texts = [d, removed].flatMap((x) => [...x.base, ...x.theirs, ...x.mine]).map((l) => l.value.text);
+    for (const t of texts) expect(t).not.toMatch(/[{}"[\]]/);
   });
 
-  it("shows type, parent and position as JSON even when they are strings", () => {
-    const type = fieldDiff({ field: "type", base: "text", theirs: "heading", mine: "todo" });
-    expect(type.kind).toBe("json");
-    expect(type.theirs).toEqual([
-      { kind: "del", text: '"text"' },
-      { kind: "ins", text: '"heading"' },
-    ]);
-    const parent = fieldDiff({
-      field: "parent_id",
-      base: null,
-      theirs: "3f1c2a9e-0000-4000-8000-000000000001",
-      mine: null,
-    });
-    expect(parent.kind).toBe("json");
-    expect(parent.absent).toEqual({ base: true, theirs: false, mine: true });
+  it("MUT-10: block types read as the editor names them (Text → Quote), not as JSON", () => {
+    const type = valueDiff({ field: "type", base: "text", theirs: "quote", mine: "heading" });
+    expect(type.label).toBe("Block type");
+    expect(read(type.base)).toEqual(["= Text"]);
+    expect(read(type.theirs)).toEqual(["- Text", "+ Quote"]);
+    expect(read(type.mine)).toEqual(["- Text", "+ Heading"]);
+    const same = valueDiff({ field: "type", base: "todo", theirs: "todo", mine: "code" });
+    expect(read(same.theirs)).toEqual(["= Todo"]);
+    expect(same.changed).toEqual({ theirs: false, mine: true });
+  });
+
+  it("MUT-10: a parent reads as the block the page shows (or Top level); a position as moved", () => {
+    const PARENT = "3f1c2a9e-0000-4000-8000-000000000001";
+    const names: DiffContext = {
+      blockName: (id) => (id === PARENT ? "Text block 2 “Groceries”" : undefined),
+    };
+    const parent = valueDiff({ field: "parent_id", base: null, theirs: PARENT, mine: null }, names);
+    expect(parent.label).toBe("Parent block");
+    expect(parent.absent).toEqual({ base: false, theirs: false, mine: false });
+    expect(read(parent.base)).toEqual(["= Top level"]);
+    expect(read(parent.theirs)).toEqual(["- Top level", "+ Text block 2 “Groceries”"]);
+    expect(read(parent.mine)).toEqual(["= Top level"]);
     expect(parent.changed).toEqual({ theirs: true, mine: false });
-    expect(parent.theirs).toEqual([{ kind: "ins", text: '"3f1c2a9e-0000-4000-8000-000000000001"' }]);
-    expect(parent.mine).toEqual([]);
+    // A parent the page no longer has is still said in words, never as an id.
+    expect(read(valueDiff({ field: "parent_id", base: null, theirs: PARENT, mine: null }).theirs)).toEqual([
+      "- Top level",
+      "+ a block no longer on the page",
+    ]);
+
+    const position = valueDiff({ field: "position", base: "m", theirs: "t", mine: { after: PARENT } });
+    expect(read(position.base)).toEqual(["= Where it was"]);
+    expect(read(position.theirs)).toEqual(["- Where it was", "+ Moved"]);
+    expect(read(position.mine)).toEqual(["- Where it was", "+ Moved"]);
+    expect(
+      read(valueDiff({ field: "position", base: "m", theirs: "m", mine: { before: PARENT } }).theirs),
+    ).toEqual(["= Where it was"]);
+  });
+
+  it("names unknown properties from their keys", () => {
+    expect(propLabel("heading_level")).toBe("Heading level");
+    expect(propLabel("textColor")).toBe("Text color");
+    expect(propLabel("checked")).toBe("Done");
   });
 
   it("reports an unchanged side as unchanged", () => {

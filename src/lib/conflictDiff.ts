@@ -22,20 +22,53 @@ export interface DiffPart {
   text: string;
 }
 
-export interface FieldDiff {
+interface FieldDiffBase {
   field: ConflictFieldName;
   /** A human name for the field ("Text", "Properties", …). */
   label: string;
-  /** `text`: word diff of a string (inline parts); `json`: line diff of pretty-printed JSON (one part per line). */
+  /** null/undefined values (e.g. a block that no longer exists) are shown as "none", not as "". */
+  absent: { base: boolean; theirs: boolean; mine: boolean };
+  /** Whether that side differs from the base at all. */
+  changed: { theirs: boolean; mine: boolean };
+}
+
+/** Text: a word diff (inline parts); JSON (content that is not text): a line diff of pretty JSON. */
+export interface TextFieldDiff extends FieldDiffBase {
   kind: "text" | "json";
   /** The base as displayed (empty when absent). */
   base: string;
   theirs: DiffPart[];
   mine: DiffPart[];
-  /** null/undefined values (e.g. a block that no longer exists) are shown as "none", not as "". */
-  absent: { base: boolean; theirs: boolean; mine: boolean };
-  /** Whether that side differs from the base at all. */
-  changed: { theirs: boolean; mine: boolean };
+}
+
+/**
+ * Block type, properties, parent and position as a person reads them ("Quote", "Language:
+ * TypeScript", a ticked box, "Text block 2 “Groceries”", "Moved"): one line per value, each side
+ * marked against the base (a changed single value reads "Text → Quote").
+ */
+export interface ValueFieldDiff extends FieldDiffBase {
+  kind: "value";
+  base: ValueLine[];
+  theirs: ValueLine[];
+  mine: ValueLine[];
+}
+
+export type FieldDiff = TextFieldDiff | ValueFieldDiff;
+
+/** A value as shown: words, or a todo's box (ticked or not) with its label. */
+export interface Readable {
+  text: string;
+  checkbox?: boolean;
+}
+
+export interface ValueLine {
+  kind: DiffPart["kind"];
+  value: Readable;
+}
+
+/** What the panel knows of the page: a block's name by id, for `parent_id` ("Text block 2 “…”"). */
+export interface DiffContext {
+  blockName?(id: string): string | undefined;
 }
 
 export const FIELD_LABELS: Record<ConflictFieldName, string> = {
@@ -146,8 +179,30 @@ function isTextField(f: ConflictFieldValues): boolean {
   return [f.base, f.theirs, f.mine].every((v) => isAbsent(v) || typeof v === "string");
 }
 
-export function fieldDiff(f: ConflictFieldValues): FieldDiff {
-  const absent = { base: isAbsent(f.base), theirs: isAbsent(f.theirs), mine: isAbsent(f.mine) };
+export function fieldDiff(f: ConflictFieldValues, context: DiffContext = {}): FieldDiff {
+  // A null parent is a place (the top level), not a missing value.
+  const gone = f.field === "parent_id" ? (v: unknown) => v === undefined : isAbsent;
+  const absent = { base: gone(f.base), theirs: gone(f.theirs), mine: gone(f.mine) };
+  const readable = f.field === "content" ? null : valueReader(f, context);
+  if (readable) {
+    const base = readable(f.base, "base");
+    const theirs = keyedDiff(base, readable(f.theirs, "theirs"));
+    const mine = keyedDiff(base, readable(f.mine, "mine"));
+    const differs = (lines: ValueLine[]) => lines.some((l) => l.kind !== "same");
+    return {
+      field: f.field,
+      label: FIELD_LABELS[f.field],
+      kind: "value",
+      base: base.map(([, value]) => ({ kind: "same", value })),
+      theirs,
+      mine,
+      absent,
+      changed: {
+        theirs: differs(theirs) || absent.theirs !== absent.base,
+        mine: differs(mine) || absent.mine !== absent.base,
+      },
+    };
+  }
   const kind = isTextField(f) ? "text" : "json";
   const render = kind === "text" ? (v: unknown) => (isAbsent(v) ? "" : (v as string)) : jsonOrEmpty;
   const base = render(f.base);
@@ -167,6 +222,129 @@ export function fieldDiff(f: ConflictFieldValues): FieldDiff {
       mine: mine !== base || absent.mine !== absent.base,
     },
   };
+}
+
+/** A side's value as keyed lines (the key says which line of the base it is compared with). */
+type Keyed = [key: string, value: Readable][];
+type Side = "base" | "theirs" | "mine";
+
+/**
+ * How a non-text field reads, or null when its values are not what the API sends (then it is
+ * shown as JSON). `props` of `mine` is a patch (null removes a key), shown applied to the base.
+ */
+function valueReader(
+  f: ConflictFieldValues,
+  context: DiffContext,
+): ((v: unknown, side: Side) => Keyed) | null {
+  const one = (text: string): Keyed => [["", { text }]];
+  const none = (v: unknown) => isAbsent(v);
+  switch (f.field) {
+    case "type": {
+      const known = (v: unknown) => none(v) || (typeof v === "string" && Object.hasOwn(BLOCK_TYPE_LABELS, v));
+      if (![f.base, f.theirs, f.mine].every(known)) return null;
+      return (v) => (none(v) ? [] : one(BLOCK_TYPE_LABELS[v as BlockJson["type"]]));
+    }
+    case "parent_id":
+      if (![f.base, f.theirs, f.mine].every((v) => v === undefined || v === null || typeof v === "string")) {
+        return null;
+      }
+      // null is a value here (top level); only a side the API left out is absent.
+      return (v) =>
+        v === undefined
+          ? []
+          : one(
+              v === null
+                ? "Top level"
+                : (context.blockName?.(v as string) ?? "a block no longer on the page"),
+            );
+    case "position":
+      // base and theirs are order keys, mine the neighbours it asked for: a person sees "moved".
+      return (v, side) => {
+        if (none(v)) return [];
+        const moved = side === "mine" ? true : side === "theirs" && !sameJson(v, f.base);
+        return one(side === "base" || !moved ? "Where it was" : "Moved");
+      };
+    case "props": {
+      if (![f.base, f.theirs, f.mine].every((v) => none(v) || isPlainObject(v))) return null;
+      const base = isPlainObject(f.base) ? f.base : {};
+      return (v, side) => {
+        if (none(v)) return [];
+        const obj =
+          side === "mine"
+            ? applyPropsPatch(base, v as Record<string, unknown>)
+            : (v as Record<string, unknown>);
+        return Object.keys(obj)
+          .sort()
+          .map((key) => [key, propLine(key, obj[key])]);
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/** A props patch applied as the server does: shallow merge, a null value removes its key. */
+function applyPropsPatch(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Property names as the editor shows them; others are made readable from their key. */
+const PROP_LABELS: Record<string, string> = { checked: "Done", language: "Language", level: "Level" };
+
+/** "heading_level" / "textColor" → "Heading level" / "Text color". */
+export function propLabel(key: string): string {
+  const known = PROP_LABELS[key];
+  if (known) return known;
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/[_-]+/g, " ")
+    .trim()
+    .toLowerCase();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : key;
+}
+
+/** One property as a line: a todo's `checked` is a box, everything else "Label: value". */
+export function propLine(key: string, value: unknown): Readable {
+  const label = propLabel(key);
+  if (key === "checked" && typeof value === "boolean") return { text: label, checkbox: value };
+  return { text: `${label}: ${readableValue(value)}` };
+}
+
+function readableValue(value: unknown): string {
+  if (value === null || value === undefined) return "none";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "string") return value === "" ? "(empty)" : value;
+  if (typeof value === "number") return String(value);
+  return JSON.stringify(sortKeys(value));
+}
+
+const sameJson = (a: unknown, b: unknown) => prettyJson(a) === prettyJson(b);
+
+/** `next` against `base`, line by key: kept lines are `same`, changed ones `del` + `ins`. */
+function keyedDiff(base: Keyed, next: Keyed): ValueLine[] {
+  const baseByKey = new Map(base);
+  const nextByKey = new Map(next);
+  const keys = [...new Set([...base.map(([k]) => k), ...next.map(([k]) => k)])].sort();
+  const out: ValueLine[] = [];
+  for (const key of keys) {
+    const b = baseByKey.get(key);
+    const n = nextByKey.get(key);
+    if (b && n && b.text === n.text && b.checkbox === n.checkbox) {
+      out.push({ kind: "same", value: n });
+      continue;
+    }
+    if (b) out.push({ kind: "del", value: b });
+    if (n) out.push({ kind: "ins", value: n });
+  }
+  return out;
 }
 
 function jsonOrEmpty(v: unknown): string {
@@ -228,6 +406,19 @@ export function textSnippet(content: string): string {
 }
 
 /**
+ * A block as a person finds it on the page: `Todo block 3 “Buy milk and eggs”` (its number when
+ * given, its first words; `(empty)` for a block without text, nothing for a divider).
+ */
+export function blockName(b: { type?: unknown; content?: unknown }, number?: number): string {
+  const type = BLOCK_TYPE_LABELS[b.type as BlockJson["type"]] ?? "Block";
+  const kind = type === "Block" ? "block" : `${type} block`;
+  const n = number !== undefined ? ` ${number}` : "";
+  const snippet = typeof b.content === "string" ? textSnippet(b.content) : "";
+  const text = b.type === "divider" ? "" : snippet ? ` “${snippet}”` : " (empty)";
+  return `${kind}${n}${text}`;
+}
+
+/**
  * MUT-10 / UI-4: which block a conflict is about, as a person finds it on the page — its type,
  * its number in the document when it is still there, and the first words of its text:
  * `Todo block 3 “Buy milk and eggs”`, `a deleted Text block “Hello”`, or `a deleted block`.
@@ -243,12 +434,8 @@ export function conflictSubject(conflict: {
   const b = (conflict.reason === "deleted" ? conflict.seen : (conflict.shown ?? conflict.seen)) ?? null;
   const deleted = conflict.reason === "deleted";
   if (!b) return deleted ? "a deleted block" : "a block";
-  const type = BLOCK_TYPE_LABELS[b.type as BlockJson["type"]] ?? "Block";
-  const kind = type === "Block" ? "block" : `${type} block`;
-  const number = !deleted && conflict.number !== undefined ? ` ${conflict.number}` : "";
-  const snippet = typeof b.content === "string" ? textSnippet(b.content) : "";
-  const text = b.type === "divider" ? "" : snippet ? ` “${snippet}”` : " (empty)";
-  return `${deleted ? "a deleted " : ""}${kind}${number}${text}`;
+  const name = blockName(b, deleted ? undefined : conflict.number);
+  return `${deleted ? "a deleted " : ""}${name}`;
 }
 
 /**

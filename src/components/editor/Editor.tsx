@@ -6,6 +6,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { ConflictPanel } from "@/components/conflict";
 import { PresenceBar, RemoteCursors, TypingIndicator, usePresence } from "@/components/presence";
 import { buildTree } from "@/lib/blockTree";
+import { blockName } from "@/lib/conflictDiff";
 import type { SyncEngine, SyncState } from "@/lib/sync";
 import { BlockRow } from "./BlockRow";
 import type { CanvasInfo } from "./CanvasEditor";
@@ -135,6 +136,15 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
 
   const items = virtualizer.getVirtualItems();
   const conflict = state.conflicts[0];
+  // The conflict panel names a parent block as the page shows it.
+  const nameOf = useCallback(
+    (id: string) => {
+      const b = state.byId.get(id);
+      const i = tree.indexById.get(id);
+      return b ? blockName(b, i === undefined ? undefined : i + 1) : undefined;
+    },
+    [state.byId, tree],
+  );
   const addBlock = () => actions.addBlock();
 
   return (
@@ -203,6 +213,7 @@ export function Editor({ engine, state, canvas, me, error, onDismissError }: Pro
           {...(tree.indexById.has(conflict.blockId)
             ? { blockNumber: (tree.indexById.get(conflict.blockId) as number) + 1 }
             : {})}
+          blockName={nameOf}
           onAcceptTheirs={() => engine.resolveConflict(conflict.id, "theirs")}
           onKeepMine={() => engine.resolveConflict(conflict.id, "mine")}
         />
