@@ -10,13 +10,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import type { BlockJson, Op } from "../../server/protocol/ops";
-import { createMemoryPendingStore } from "../../src/lib/pendingStore";
-import { SyncEngine } from "../../src/lib/sync";
-import { createRestTransport, createWsTransport, type SocketCtor } from "../../src/lib/syncTransport";
-import type { SnapshotResult } from "../../src/lib/syncTypes";
 import { startTestApi, type TestApi, type TestUser } from "../support/apiHarness";
+import { engineFor, GENEROUS_LIMITS, snapshotOf, until } from "../support/engines";
 
 const FIELDS = ["type", "props", "parent_id", "position"] as const;
 type Field = (typeof FIELDS)[number];
@@ -91,13 +87,7 @@ let users: TestUser[];
 
 beforeAll(async () => {
   api = await startTestApi({
-    RATE_LIMITS: JSON.stringify({
-      H1: { points: 100_000, duration: 1 },
-      H2: { points: 100_000, duration: 1 },
-      H4: { points: 100_000, duration: 1 },
-      A1: { points: 100_000, duration: 1 },
-      RPC: { points: 1_000_000, duration: 60 },
-    }),
+    RATE_LIMITS: GENEROUS_LIMITS,
   });
   users = [await api.user("Alice"), await api.user("Bob"), await api.user("Carol")];
 }, 120_000);
@@ -106,52 +96,7 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function snapshot(canvasId: string): Promise<Extract<SnapshotResult, { mode: "snapshot" }>> {
-  const res = await users[0]!.fetch(`/api/v1/canvas/${canvasId}/snapshot`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as Extract<SnapshotResult, { mode: "snapshot" }>;
-}
-
-function engineFor(
-  user: TestUser,
-  canvasId: string,
-  snap: { blocks: BlockJson[]; server_seq: number },
-  ws: boolean,
-) {
-  const rest = createRestTransport({
-    baseUrl: api.url,
-    canvasId,
-    getToken: () => user.token,
-    pollIntervalMs: 25,
-  });
-  const socket = ws
-    ? createWsTransport({
-        url: `${api.url.replace(/^http/, "ws")}/ws/canvas/${canvasId}?token=${user.token}`,
-        WebSocket: WebSocket as unknown as SocketCtor,
-        snapshot: rest.snapshot,
-      })
-    : undefined;
-  return new SyncEngine({
-    canvasId,
-    store: createMemoryPendingStore(),
-    rest,
-    ...(socket ? { ws: socket, realtimeMode: "websocket" as const } : { realtimeMode: "polling" as const }),
-    initial: { blocks: structuredClone(snap.blocks), server_seq: snap.server_seq },
-    pacing: false,
-    batchWindowMs: 0,
-    maxBatchMs: 0,
-    backoffBaseMs: 20,
-    backoffMaxMs: 100,
-  });
-}
+const snapshot = (canvasId: string) => snapshotOf(users[0]!, canvasId);
 
 /** The live blocks in document order, as compared across clients and the database. */
 function shape(blocks: readonly BlockJson[]) {
@@ -204,7 +149,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
   // Offline: every client edits from the same snapshot (engines not started yet: nothing is sent).
   const clients = scenario.chains.map((chain, i) => {
     const user = users[i]!;
-    const engine = engineFor(user, canvasId, s0, i === 0);
+    const engine = engineFor(api, user, canvasId, { ws: i === 0, initial: s0 });
     const markers: string[] = [];
     chain.forEach((edit, k) => {
       const id = ids[edit.block]!;
