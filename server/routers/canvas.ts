@@ -69,7 +69,9 @@ export const canvasRouter = router({
         description:
           "201 with the canvas. With an `Idempotency-Key` header, the same key and body within 24 h " +
           "answer the first result again (header `Idempotent-Replayed: true`) and create nothing; the " +
-          "same key with another body answers 422 `idempotency_mismatch`. Keys are per user.",
+          "same key with another body answers 422 `idempotency_mismatch`. Keys are per user. A request " +
+          "whose key already has its answer is answered before the rate limit is consulted: a retry " +
+          "within A5's window gets the replay, never 429.",
         requestHeaders: z.object({
           "idempotency-key": z
             .string()

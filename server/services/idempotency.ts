@@ -5,6 +5,9 @@ import { DomainError } from "../domain/errors";
 /** How long a key is remembered (A5). */
 export const IDEMPOTENCY_TTL_S = 24 * 60 * 60;
 
+/** Routes that honour `Idempotency-Key`; a key's scope is the route's rate rule id. */
+export const IDEMPOTENT_SCOPES: ReadonlySet<string> = new Set(["A5"]);
+
 /** Visible ASCII, 1..255 characters (the IETF draft's key is an opaque string). */
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -36,6 +39,23 @@ export interface IdempotentAnswer<T> {
   status: number;
   body: T;
   replayed: boolean;
+}
+
+/**
+ * True when (user, scope, key) holds a finished answer within the TTL: a request with that key
+ * will be answered from it (or refused as a mismatch) and runs nothing, so it spends no rate
+ * budget (A5: a retry within 10 s must not get 429).
+ */
+export async function hasStoredAnswer(
+  db: SqlClient,
+  claim: { userId: string; scope: string; key: string },
+): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM idempotency_keys
+      WHERE user_id = $1 AND scope = $2 AND key = $3 AND status_code IS NOT NULL AND expires_at >= now()`,
+    [claim.userId, claim.scope, claim.key],
+  );
+  return rows.length > 0;
 }
 
 /**

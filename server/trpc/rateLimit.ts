@@ -1,6 +1,7 @@
 import { DomainError } from "../domain/errors";
 import type { RateLimitId } from "../env";
 import type { LimitResult } from "../ports/limiter";
+import { hasStoredAnswer, IDEMPOTENT_SCOPES, readIdempotencyKey } from "../services/idempotency";
 import type { Context } from "./context";
 
 /** Rules that are per IP whatever the caller sends: sign-in happens under them (SPEC §5). */
@@ -29,14 +30,35 @@ export function rateLimitHeaders(result: LimitResult): Record<string, string> {
 }
 
 /**
+ * A5: a retry whose `Idempotency-Key` already has its answer stored is answered from it and runs
+ * nothing: it is not a new request, so the limiter is not asked (a retry within the window would
+ * otherwise get 429 instead of its answer). A malformed key or a failing look-up counts as new.
+ */
+async function isStoredReplay(ctx: Context, ruleId: RateLimitId): Promise<boolean> {
+  if (!ctx.principal || !IDEMPOTENT_SCOPES.has(ruleId)) return false;
+  let key: string | undefined;
+  try {
+    key = readIdempotencyKey(ctx.req?.headers["idempotency-key"]);
+  } catch {
+    return false;
+  }
+  if (!key) return false;
+  return hasStoredAnswer(ctx.deps.db, { userId: ctx.principal.userId, scope: ruleId, key }).catch(
+    () => false,
+  );
+}
+
+/**
  * API-2: spends one point of the caller's budget under rule `ruleId` (from `RATE_LIMITS`).
  * Sets the `RateLimit-*` headers on the HTTP response right away (trpc-to-openapi only sets
  * headers it got from `responseMeta`, and keeps those already on the response), and refuses with
  * `DomainError("rate_limited")` (429 + `Retry-After`) past the limit. A limiter that throws
  * (it is closing while requests drain) lets the request through: the Redis limiter already
- * falls back to per-process memory when Redis fails, so this is only ever shutdown.
+ * falls back to per-process memory when Redis fails, so this is only ever shutdown. A stored
+ * Idempotency-Key answer (A5) spends nothing and carries no `RateLimit-*` headers.
  */
 export async function enforceRateLimit(ctx: Context, ruleId: RateLimitId): Promise<void> {
+  if (await isStoredReplay(ctx, ruleId)) return;
   const rule = ctx.deps.env.RATE_LIMITS[ruleId] ?? ctx.deps.env.RATE_LIMITS.DEFAULT;
   let result: LimitResult;
   try {

@@ -182,6 +182,36 @@ describe("API-2 rate limits", () => {
       const lines = text.split("\n").filter((l) => l.startsWith("potentia_rate_limited_total"));
       expect(lines.every((l) => /\{route="[A-Z0-9]+"\}/.test(l))).toBe(true);
     });
+
+    // After the metrics count above: this test's refusals are A5's too.
+    it("API-2: an Idempotency-Key retry inside A5's window gets its stored 201, not 429; a new request still does", async () => {
+      const user = await api.user();
+      const key = randomUUID();
+      const create = (title: string, headers: Record<string, string> = { "idempotency-key": key }) =>
+        user.fetch("/api/v1/canvas", { method: "POST", json: { title }, headers });
+      const first = await create("once");
+      expect(first.status).toBe(201);
+      const body = await first.json();
+      // The retry (a lost answer, say) comes at once: answered from the stored result.
+      for (let i = 0; i < 3; i++) {
+        const retry = await create("once");
+        expect(retry.status).toBe(201);
+        expect(retry.headers.get("idempotent-replayed")).toBe("true");
+        expect(await retry.json()).toEqual(body);
+      }
+      // The key names its first request: another body is refused, and spends no budget either.
+      expect((await create("other")).status).toBe(422);
+      // The budget is still spent by anything new: a request without the key, or with a new key.
+      expect((await create("two", {})).status).toBe(429);
+      const fresh = await create("three", { "idempotency-key": randomUUID() });
+      expect(fresh.status).toBe(429);
+      expect((await fresh.json()).rule).toBe("A5");
+      const rows = await api.app.deps.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM canvas WHERE owner_id = $1",
+        [user.userId],
+      );
+      expect(rows[0]!.n).toBe(1);
+    });
   });
 
   describe("shared across processes", () => {
