@@ -9,8 +9,8 @@ import {
   newBlockPlacement,
   outdentPlacement,
 } from "./blockTree";
-import { byDocumentOrder } from "./localApply";
-import type { BlockJson } from "./syncTypes";
+import { byDocumentOrder } from "./sync/localApply";
+import type { BlockJson } from "./sync/types";
 
 function block(id: string, y: string, parent: string | null = null): BlockJson {
   return {

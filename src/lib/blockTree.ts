@@ -1,4 +1,4 @@
-import type { BlockJson } from "./syncTypes";
+import type { BlockJson } from "./sync/types";
 
 /** One visible row: a block and how deep it is nested. */
 export interface TreeRow {

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-// The fake server and transports are the tests' own in-process simulation of the server.
-import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
-import { createMemoryPendingStore } from "./pendingStore";
 import { SyncEngine } from "./sync";
-import type { Op } from "./syncTypes";
+// The fake server and transports are the tests' own in-process simulation of the server.
+import { FakeSyncServer, FakeTransport } from "./sync/fakeServer";
+import { createMemoryPendingStore } from "./sync/pendingStore";
+import type { Op } from "./sync/types";
 import { diffOp, UndoManager } from "./undo";
 
 let n = 0;

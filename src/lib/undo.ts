@@ -1,7 +1,7 @@
 import { type as textType } from "ot-text-unicode";
-import { diffOp, invertTextOp, isNoopTextOp } from "./localApply";
 import type { RemoteOpInfo, SyncEngine, UpdateFields } from "./sync";
-import type { BlockJson, Op, OpEvent, TextOp } from "./syncTypes";
+import { diffOp, invertTextOp, isNoopTextOp } from "./sync/localApply";
+import type { BlockJson, Op, OpEvent, TextOp } from "./sync/types";
 
 /**
  * UI-5: undo / redo of the user's own operations. Every step is stored as the ops that revert it

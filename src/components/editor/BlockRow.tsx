@@ -11,7 +11,7 @@ import {
   useRef,
 } from "react";
 import { BLOCK_TYPE_LABELS } from "@/lib/conflictDiff";
-import type { BlockJson } from "@/lib/syncTypes";
+import type { BlockJson } from "@/lib/sync";
 import { transformCaret } from "@/lib/textDiff";
 import { BlockMenu, type MenuAction } from "./BlockMenu";
 import styles from "./editor.module.css";

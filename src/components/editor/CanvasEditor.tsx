@@ -4,8 +4,8 @@ import Link from "next/link";
 import { useSession } from "next-auth/react";
 import { useEffect, useState } from "react";
 import { useAccessToken } from "@/lib/api";
-import type { BlockJson } from "@/lib/syncTypes";
-import type { RealtimeInfo } from "@/lib/useSyncEngine";
+import type { BlockJson } from "@/lib/sync";
+import type { RealtimeInfo } from "@/lib/sync/useSyncEngine";
 import { EditorSession } from "./EditorSession";
 import styles from "./editor.module.css";
 

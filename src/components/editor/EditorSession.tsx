@@ -1,8 +1,8 @@
 "use client";
 
 import { useCallback, useMemo, useState } from "react";
-import type { Op } from "@/lib/syncTypes";
-import { useSyncEngine } from "@/lib/useSyncEngine";
+import type { Op } from "@/lib/sync";
+import { useSyncEngine } from "@/lib/sync/useSyncEngine";
 import type { CanvasLoad } from "./CanvasEditor";
 import { Editor } from "./Editor";
 import styles from "./editor.module.css";

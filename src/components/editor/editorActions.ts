@@ -9,8 +9,7 @@ import {
   outdentPlacement,
   type Placement,
 } from "@/lib/blockTree";
-import type { SyncEngine, SyncState, UpdateFields } from "@/lib/sync";
-import type { BlockJson } from "@/lib/syncTypes";
+import type { BlockJson, SyncEngine, SyncState, UpdateFields } from "@/lib/sync";
 import { textOpFromDiff } from "@/lib/textDiff";
 import type { MenuAction } from "./BlockMenu";
 import type { EditorActions } from "./BlockRow";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BlockJson } from "@/lib/syncTypes";
+import type { BlockJson } from "@/lib/sync";
 import type { BlockRowProps, EditorActions } from "./BlockRow";
 import { sameRow } from "./sameRow";
 

@@ -1,4 +1,4 @@
-import type { BlockJson } from "@/lib/syncTypes";
+import type { BlockJson } from "@/lib/sync";
 
 export interface ShortcutResult {
   type: BlockJson["type"];

@@ -1,7 +1,7 @@
 "use client";
 
 import { initialsOf, type PresencePeer, type PresenceTracker } from "../../lib/presence";
-import type { ConnectionState } from "../../lib/syncOptions";
+import type { ConnectionState } from "../../lib/sync";
 import styles from "./presence.module.css";
 import { CONNECTION_TEXT, CONNECTION_TITLE, splitAvatars, unsentText } from "./presenceView";
 import { usePresenceSnapshot } from "./usePresenceSnapshot";

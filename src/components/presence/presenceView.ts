@@ -3,7 +3,7 @@
  * they are unit-tested without a DOM.
  */
 import type { PresencePeer } from "../../lib/presence";
-import type { ConnectionState } from "../../lib/syncOptions";
+import type { ConnectionState } from "../../lib/sync";
 
 /** The connection badge's text (docs/UI.md). */
 export const CONNECTION_TEXT: Record<ConnectionState, string> = {

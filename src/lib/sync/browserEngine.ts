@@ -1,12 +1,13 @@
-import { createLocalStoragePendingStore } from "../pendingStore";
-import { SyncEngine, type SyncEngineOptions } from "../sync";
-import type { BlockJson, SyncTransport } from "../syncTypes";
+import { SyncEngine } from "./engine";
 import { browserNetworkStatus } from "./network";
+import type { SyncEngineOptions } from "./options";
 import { Pacer } from "./pacer";
+import { createLocalStoragePendingStore } from "./pendingStore";
 import { pacedFetch } from "./transports/pacedFetch";
 import { createRestTransport } from "./transports/rest";
 import { createWsTransport } from "./transports/socket";
 import { tokenSocketClass } from "./transports/tokenSocket";
+import type { BlockJson } from "./types";
 
 /** What A1 told us about the canvas's stream. */
 export interface RealtimeInfo {
@@ -28,29 +29,10 @@ export interface BrowserEngineArgs {
 }
 
 /**
- * RT-6: the socket's mutations and presence spend the socket's budget of the client's one pacer
- * (shared with the REST fetch's route budgets).
- */
-export function pacedSocketTransport(inner: SyncTransport, pacer: Pacer): SyncTransport {
-  return {
-    kind: inner.kind,
-    snapshot: (since) => inner.snapshot(since),
-    subscribe: (since, handlers) => inner.subscribe(since, handlers),
-    async mutate(ops) {
-      await pacer.wait("H1");
-      return inner.mutate(ops);
-    },
-    async presence(input) {
-      await pacer.wait("H1");
-      return inner.presence(input);
-    },
-  };
-}
-
-/**
  * The web app's engine for one canvas: localStorage queue, REST (same origin, through the Next.js
- * proxy) and the socket (A1's ws_url, a fresh token on every connect), one pacer for the
- * server's budgets, and the browser's network status.
+ * proxy) and the socket (A1's ws_url, a fresh token on every connect), one pacer for every
+ * budget the server counts (the engine spends MUT-7's and the socket's, the fetch the REST
+ * routes'), and the browser's network status.
  */
 export function createBrowserEngine(args: BrowserEngineArgs): SyncEngine {
   const pacer = new Pacer();
@@ -64,20 +46,18 @@ export function createBrowserEngine(args: BrowserEngineArgs): SyncEngine {
   const ws =
     typeof WebSocket === "undefined"
       ? undefined
-      : pacedSocketTransport(
-          createWsTransport({
-            url: args.realtime.ws_url,
-            WebSocket: tokenSocketClass(args.getToken),
-            snapshot: (since) => rest.snapshot(since),
-          }),
-          pacer,
-        );
+      : createWsTransport({
+          url: args.realtime.ws_url,
+          WebSocket: tokenSocketClass(args.getToken),
+          snapshot: (since) => rest.snapshot(since),
+        });
   return new SyncEngine({
     canvasId: args.canvasId,
     store: createLocalStoragePendingStore(args.canvasId, args.userId),
     rest,
     ...(ws ? { ws } : {}),
     realtimeMode: args.realtime.mode,
+    pacing: pacer,
     // UI-3: "Offline" as soon as the browser loses the network, and a reconnect at once when it is back.
     network: browserNetworkStatus(),
     initial: args.initial,

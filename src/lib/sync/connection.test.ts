@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-// The fake server and transports are these tests' own in-process simulation of the server.
-import { FakeSyncServer, FakeTransport } from "../fakeSyncServer";
-import { createMemoryPendingStore } from "../pendingStore";
-import { SyncEngine } from "../sync";
-import type { SubscribeHandlers, SyncTransport } from "../syncTypes";
-import { TransientError } from "../syncTypes";
 import { SyncConnection } from "./connection";
 import type { ConnectionState } from "./connectionState";
+import { SyncEngine } from "./engine";
+// The fake server and transports are these tests' own in-process simulation of the server.
+import { FakeSyncServer, FakeTransport } from "./fakeServer";
 import type { NetworkStatus } from "./network";
+import { createMemoryPendingStore } from "./pendingStore";
+import type { SubscribeHandlers, SyncTransport } from "./types";
+import { TransientError } from "./types";
 
 /** navigator.onLine and the online/offline events, scripted. */
 function scriptedNetwork(initial = true) {

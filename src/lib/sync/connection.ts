@@ -1,5 +1,3 @@
-import type { ClosedReason, SyncEvent, SyncTransport } from "../syncTypes";
-import { ClosedError } from "../syncTypes";
 import {
   attempting,
   badgeOf,
@@ -10,6 +8,8 @@ import {
   transportOf,
 } from "./connectionState";
 import { ALWAYS_ONLINE, type NetworkStatus } from "./network";
+import type { ClosedReason, SyncEvent, SyncTransport } from "./types";
+import { ClosedError } from "./types";
 
 export interface SyncConnectionDeps {
   ws?: SyncTransport;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { SyncTransport } from "../syncTypes";
 import {
   attempting,
   badgeOf,
@@ -11,6 +10,7 @@ import {
   transition,
   transportOf,
 } from "./connectionState";
+import type { SyncTransport } from "./types";
 
 const ws = { kind: "websocket" } as SyncTransport;
 const rest = { kind: "rest" } as SyncTransport;

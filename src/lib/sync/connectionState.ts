@@ -1,4 +1,4 @@
-import type { ClosedReason, SyncTransport } from "../syncTypes";
+import type { ClosedReason, SyncTransport } from "./types";
 
 /** What the connection badge says (UI-3). "closed": the server ended our access (4403 / 4404). */
 export type ConnectionState = "live" | "reconnecting" | "offline" | "polling" | "closed";

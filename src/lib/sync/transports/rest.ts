@@ -1,12 +1,5 @@
-import type {
-  Op,
-  OpResult,
-  PresenceInput,
-  SnapshotResult,
-  SubscribeHandlers,
-  SyncTransport,
-} from "../../syncTypes";
-import { ClosedError, TransientError, WriteRevokedError } from "../../syncTypes";
+import type { Op, OpResult, PresenceInput, SnapshotResult, SubscribeHandlers, SyncTransport } from "../types";
+import { ClosedError, TransientError, WriteRevokedError } from "../types";
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 

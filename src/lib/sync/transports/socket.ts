@@ -7,8 +7,8 @@ import type {
   SubscribeHandlers,
   SyncEvent,
   SyncTransport,
-} from "../../syncTypes";
-import { ClosedError, TransientError, WriteRevokedError } from "../../syncTypes";
+} from "../types";
+import { ClosedError, TransientError, WriteRevokedError } from "../types";
 
 /** The part of the WebSocket API the transport uses (browser WebSocket or `ws`). */
 export interface SocketLike {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ClosedError, type SyncEvent, TransientError, WriteRevokedError } from "../../syncTypes";
 import { Pacer } from "../pacer";
+import { ClosedError, type SyncEvent, TransientError, WriteRevokedError } from "../types";
 import { pacedFetch } from "./pacedFetch";
 import { createRestTransport } from "./rest";
 import { createWsTransport, type SocketLike } from "./socket";

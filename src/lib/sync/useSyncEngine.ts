@@ -1,10 +1,11 @@
 "use client";
 
 import { useEffect, useState, useSyncExternalStore } from "react";
-import type { SyncEngine, SyncState } from "./sync";
-import { type BrowserEngineArgs, createBrowserEngine } from "./sync/browserEngine";
+import { type BrowserEngineArgs, createBrowserEngine } from "./browserEngine";
+import type { SyncEngine } from "./engine";
+import type { SyncState } from "./options";
 
-export type { RealtimeInfo } from "./sync/browserEngine";
+export type { RealtimeInfo } from "./browserEngine";
 
 export type UseSyncEngineArgs = BrowserEngineArgs;
 

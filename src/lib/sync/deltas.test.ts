@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SyncEngine } from "./engine";
 // The fake server and transports are these tests' own in-process simulation of the server.
-import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
+import { FakeSyncServer, FakeTransport } from "./fakeServer";
 import { createMemoryPendingStore } from "./pendingStore";
-import { SyncEngine } from "./sync";
 
 let n = 0;
 const uuid = () => `00000000-0000-4000-9000-${String(++n).padStart(12, "0")}`;
@@ -50,7 +50,13 @@ describe("sync engine: delta events (RT-9)", () => {
         props: { checked: true },
         type: "todo",
       },
-      { client_op_id: uuid(), action: "update", block_id: a, base_version: 2, position: { after: b } },
+      {
+        client_op_id: uuid(),
+        action: "update",
+        block_id: a,
+        base_version: 2,
+        position: { after: b, before: undefined },
+      },
     ]);
     await vi.advanceTimersByTimeAsync(10);
     expect(engine.getSnapshot().blocks).toEqual(server.liveBlocks());

@@ -5,8 +5,8 @@
  */
 
 import { type as textType } from "ot-text-unicode";
-import type { HistoryEntry } from "../../server/domain/textRebase";
-import { rebaseTextOp } from "../../server/domain/textRebase";
+import type { HistoryEntry } from "../../../server/domain/textRebase";
+import { rebaseTextOp } from "../../../server/domain/textRebase";
 import type {
   BlockJson,
   Op,
@@ -17,14 +17,14 @@ import type {
   SubscribeHandlers,
   SyncTransport,
   TextOp,
-} from "./syncTypes";
+} from "./types";
 import {
   ClosedError,
   type ClosedReason,
   type ConflictField,
   TransientError,
   WriteRevokedError,
-} from "./syncTypes";
+} from "./types";
 import { yOrderBetween } from "./yOrder";
 
 interface Row {

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SyncEngine } from "./engine";
 // The fake server and transports are these tests' own in-process simulation of the server.
-import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
+import { FakeSyncServer, FakeTransport } from "./fakeServer";
 import { createMemoryPendingStore } from "./pendingStore";
-import { SyncEngine } from "./sync";
-import type { ConflictField, Op, OpResult } from "./syncTypes";
+import type { ConflictField, Op, OpResult } from "./types";
 
 let n = 0;
 const uuid = () => `00000000-0000-4000-a000-${String(++n).padStart(12, "0")}`;

@@ -1,6 +1,6 @@
 import { type as textType } from "ot-text-unicode";
 import type { PendingOp } from "./pendingStore";
-import type { BlockJson, TextOp } from "./syncTypes";
+import type { BlockJson, TextOp } from "./types";
 
 /** Document order: byte order of y_order (LEX-0); ties (optimistic keys) by block id. */
 export function byDocumentOrder(a: BlockJson, b: BlockJson): number {

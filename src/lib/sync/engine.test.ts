@@ -1,11 +1,12 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SyncEngine } from "./engine";
 // The fake server and transports are these tests' own in-process simulation of the server.
-import { FakeSyncServer, FakeTransport } from "./fakeSyncServer";
+import { FakeSyncServer, FakeTransport } from "./fakeServer";
+import type { SyncEngineOptions } from "./options";
 import { createLocalStoragePendingStore, createMemoryPendingStore } from "./pendingStore";
-import { SyncEngine, type SyncEngineOptions } from "./sync";
-import type { OpResult } from "./syncTypes";
-import { TransientError } from "./syncTypes";
+import type { OpResult } from "./types";
+import { TransientError } from "./types";
 
 let n = 0;
 const uuid = () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;

@@ -1,6 +1,7 @@
 import { type as textType } from "ot-text-unicode";
+import { applyPending, diffOp, invertTextOp } from "./localApply";
 import type { PendingOp } from "./pendingStore";
-import type { BlockJson, Op, OpEvent, TextOp } from "./syncTypes";
+import type { BlockJson, Op, OpEvent, TextOp } from "./types";
 
 export const MAX_OPS_PER_REQUEST = 50;
 
@@ -116,4 +117,64 @@ export function rebaseOverEvent(
 /** The event replaced the block's text wholesale (RT-9: `set.content`), changing it. */
 export function contentReplaced(e: OpEvent, before: BlockJson | undefined): boolean {
   return e.set?.content !== undefined && before !== undefined && before.content !== e.set.content;
+}
+
+/**
+ * The queue without an op the server refused (`p`, by identity). Later unsent text ops on its
+ * block were typed on a view that had its change: they are transformed past the inverse of that
+ * change, so they still mean the same place without it (otherwise they would show, and be sent,
+ * misplaced). The ops changed are copies; `pending` is left as it was.
+ */
+export function withoutRejected(
+  pending: readonly PendingOp[],
+  p: PendingOp,
+  confirmed: ReadonlyMap<string, BlockJson>,
+  canvasId: string,
+): PendingOp[] {
+  const id = p.op.block_id;
+  const one = new Map<string, BlockJson>();
+  const c = confirmed.get(id);
+  if (c) one.set(id, c);
+  let undo: TextOp | null = null;
+  /** A later op replaced the content wholesale: ops after it no longer depend on the refused change. */
+  let replaced = false;
+  const out: PendingOp[] = [];
+  for (const q of pending) {
+    if (q === p) {
+      const before = one.get(id)?.content;
+      applyPending(one, q, canvasId);
+      const after = one.get(id)?.content;
+      if (before !== undefined && after !== undefined && before !== after)
+        undo = invertText(q.op.text_op as TextOp | undefined, before, after);
+      continue;
+    }
+    if (replaced || q.op.block_id !== id || !undo) {
+      out.push(q);
+      continue;
+    }
+    if (q.op.content !== undefined) replaced = true;
+    const mine = q.op.text_op as TextOp | undefined;
+    if (replaced || mine === undefined || q.wire) {
+      out.push(q);
+      continue;
+    }
+    // "right": text typed at the edge of the dropped change lands after what comes back (typing
+    // usually continues at the end of a replaced text).
+    out.push({ ...q, op: { ...q.op, text_op: textType.transform(mine, undo, "right") as Op["text_op"] } });
+    undo = textType.transform(undo, mine, "left");
+  }
+  return out;
+}
+
+/** The text op taking `after` back to `before`: the inverse of `op` when it was a text op, else a diff. */
+function invertText(op: TextOp | undefined, before: string, after: string): TextOp | null {
+  if (op !== undefined) {
+    try {
+      const inverse = invertTextOp(op, before);
+      if (textType.apply(after, inverse) === before) return inverse;
+    } catch {
+      // not invertible against this text: fall back to the diff
+    }
+  }
+  return diffOp(after, before);
 }
