@@ -1,5 +1,5 @@
 import { type ChangeObject, diffArrays, diffLines } from "diff";
-import type { BlockJson } from "./syncTypes";
+import type { BlockJson } from "./sync/types";
 
 /**
  * Pure diff logic behind the conflict panel (UI-4): for each conflicting field, what the other

@@ -5,11 +5,11 @@
  */
 import WebSocket from "ws";
 import type { BlockJson } from "../../server/protocol/ops";
-import { createMemoryPendingStore } from "../../src/lib/pendingStore";
 import { SyncEngine } from "../../src/lib/sync";
+import { createMemoryPendingStore } from "../../src/lib/sync/pendingStore";
 import { createRestTransport } from "../../src/lib/sync/transports/rest";
 import { createWsTransport, type SocketCtor } from "../../src/lib/sync/transports/socket";
-import type { SnapshotResult } from "../../src/lib/syncTypes";
+import type { SnapshotResult } from "../../src/lib/sync/types";
 import type { TestApi, TestUser } from "./apiHarness";
 
 export async function until(
