@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { sendMethodNotAllowed } from "./problem";
 
 export type CheckState = "ok" | "down" | "unavailable" | "in-process";
 
@@ -43,12 +44,12 @@ export async function handleHealth(
   probe: ReadinessProbe,
 ): Promise<boolean> {
   const path = (req.url ?? "/").split("?")[0];
-  if (req.method !== "GET" && req.method !== "HEAD") return false;
+  if (path !== "/health" && path !== "/ready") return false;
+  if (req.method !== "GET" && req.method !== "HEAD") return sendMethodNotAllowed(req, res, ["GET", "HEAD"]);
   if (path === "/health") {
     sendJson(res, 200, { status: "ok" });
     return true;
   }
-  if (path !== "/ready") return false;
   const redisCheck = probe.redis();
   const [db, redis, vector] = await Promise.all([
     withTimeout(probe.db()),

@@ -5,7 +5,7 @@ import type { Metrics } from "../observability/metrics";
 import type { Limiter } from "../ports/limiter";
 import { clientIp } from "../trpc/context";
 import { rateLimitHeaders } from "../trpc/rateLimit";
-import { readJsonBody, sendProblem } from "./problem";
+import { readJsonBody, sendMethodNotAllowed, sendProblem } from "./problem";
 
 export interface InternalDeps {
   env: Pick<Env, "INTERNAL_TOKEN" | "NODE_ENV" | "RATE_LIMITS" | "TRUSTED_PROXIES">;
@@ -43,12 +43,6 @@ export function internalAccess(
   return !proxied && LOOPBACK.has(req.socket.remoteAddress ?? "") ? "ok" : "forbidden";
 }
 
-function methodNotAllowed(res: ServerResponse, allow: string): true {
-  res.setHeader("Allow", allow);
-  sendProblem(res, 405, "method_not_allowed", `this route answers ${allow} only`);
-  return true;
-}
-
 /**
  * The internal routes: M3 `POST /debug/echo` (the JSON body back; 404 when NODE_ENV=production;
  * rate rule M3 per IP) and S1 `GET /metrics` (Prometheus text of this instance). Returns false
@@ -84,14 +78,14 @@ export async function handleInternal(
   }
 
   if (pathname === METRICS_PATH) {
-    if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
+    if (req.method !== "GET" && req.method !== "HEAD") return sendMethodNotAllowed(req, res, ["GET", "HEAD"]);
     const text = await deps.metrics.text();
     res.writeHead(200, { "content-type": deps.metrics.contentType, "cache-control": "no-store" });
     res.end(req.method === "HEAD" ? undefined : text);
     return true;
   }
 
-  if (req.method !== "POST") return methodNotAllowed(res, "POST");
+  if (req.method !== "POST") return sendMethodNotAllowed(req, res, ["POST"]);
   const rule = deps.env.RATE_LIMITS.M3;
   const limit = await deps.limiter.consume("M3", `ip:${clientIp(req, deps.env.TRUSTED_PROXIES)}`, rule);
   for (const [name, value] of Object.entries(rateLimitHeaders(limit))) res.setHeader(name, value);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JSONWebKeySet, JWK } from "jose";
+import { sendMethodNotAllowed } from "./problem";
 
 export const JWKS_PATH = "/.well-known/jwks.json";
 
@@ -26,7 +27,7 @@ export function createJwksHandler(jwks: JSONWebKeySet) {
   const body = JSON.stringify(publicJwks(jwks));
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if ((req.url ?? "/").split("?")[0] !== JWKS_PATH) return false;
-    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    if (req.method !== "GET" && req.method !== "HEAD") return sendMethodNotAllowed(req, res, ["GET", "HEAD"]);
     res.writeHead(200, {
       "content-type": "application/json",
       "cache-control": "public, max-age=300",

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenVerifier } from "../auth/principal";
 import type { Bus } from "../ports/bus";
 import { userChannel } from "../services/canvasService";
-import { sendProblem } from "./problem";
+import { sendMethodNotAllowed, sendProblem } from "./problem";
 
 export const NOTIFICATIONS_PATH = "/api/v1/notifications/stream";
 const HEARTBEAT_MS = 25_000;
@@ -23,10 +23,7 @@ export function createNotificationsHandler(deps: {
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== NOTIFICATIONS_PATH) return false;
-    if (req.method !== "GET") {
-      sendProblem(res, 405, "method_not_allowed", "use GET");
-      return true;
-    }
+    if (req.method !== "GET") return sendMethodNotAllowed(req, res, ["GET"]);
     const header = req.headers.authorization;
     const token =
       typeof header === "string" && /^bearer\s+/i.test(header)

@@ -33,6 +33,26 @@ export function sendProblem(
 }
 
 /**
+ * 405 for a known path asked with a method it does not answer, with the `Allow` header listing
+ * the ones it does (RFC 9110 §15.5.6). Any body sent is drained, never read.
+ */
+export function sendMethodNotAllowed(
+  req: IncomingMessage,
+  res: ServerResponse,
+  allow: readonly string[],
+): true {
+  req.resume();
+  res.setHeader("allow", allow.join(", "));
+  sendProblem(
+    res,
+    405,
+    "method_not_allowed",
+    `${req.method ?? "This method"} is not supported here; use ${allow.join(", ")}`,
+  );
+  return true;
+}
+
+/**
  * The raw body of a request, read to at most `limit` bytes: `undefined` when it is larger (the
  * rest is drained, not buffered). Declared and streamed sizes are both counted.
  */

@@ -8,6 +8,7 @@ import { DEFAULT_RATE_LIMITS, type Env } from "../env";
 import type { AppRouter } from "../routers";
 import { createContext } from "../trpc/context";
 import type { Meta } from "../trpc/init";
+import { allowedMethods } from "./allowedMethods";
 import { postProcessOpenApi } from "./openapiPost";
 import { readJsonBody, sendProblem } from "./problem";
 import { queryObject } from "./safeInput";
@@ -37,7 +38,8 @@ export function buildOpenApiDocument(
     title: "POTENTIA API",
     version: "1.0.0",
     description:
-      "REST API of POTENTIA, generated from the tRPC procedures. Errors are RFC 9457 problem+json.",
+      "REST API of POTENTIA, generated from the tRPC procedures. Errors are RFC 9457 problem+json. " +
+      "A documented path asked with a method it does not list answers 405 with an `Allow` header.",
     baseUrl,
     securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
   });
@@ -71,6 +73,18 @@ const DOCS_HTML = `<!doctype html>
 export function createRestHandler(deps: AppDeps, router: AppRouter, baseUrl: () => string) {
   const metas = metaByPath(router);
   let doc: string | undefined;
+  let methodsAt: ReturnType<typeof allowedMethods> | undefined;
+  /** The document, built once; the 405 check reads its paths. */
+  const documentJson = () => {
+    if (doc === undefined) {
+      const built = buildOpenApiDocument(router, baseUrl(), deps.env);
+      doc = JSON.stringify(built);
+      methodsAt = allowedMethods(built.paths as Parameters<typeof allowedMethods>[0], {
+        [`${API_PREFIX}/openapi.json`]: ["GET"],
+      });
+    }
+    return doc;
+  };
   // The node-http handler takes the IncomingMessage itself, with the body parsed above as `req.body`.
   const handler = createOpenApiNodeHttpHandler({
     router,
@@ -91,9 +105,9 @@ export function createRestHandler(deps: AppDeps, router: AppRouter, baseUrl: () 
     const url = req.url ?? "/";
     const pathname = url.split("?")[0]!;
     if (pathname === `${API_PREFIX}/openapi.json` && req.method === "GET") {
-      doc ??= JSON.stringify(buildOpenApiDocument(router, baseUrl(), deps.env));
+      const body = documentJson();
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache" });
-      res.end(doc);
+      res.end(body);
       return true;
     }
     if (pathname === "/api/docs" || pathname === "/api/docs/") {
@@ -115,9 +129,32 @@ export function createRestHandler(deps: AppDeps, router: AppRouter, baseUrl: () 
     }
     if (!pathname.startsWith(`${API_PREFIX}/`)) return false;
 
+    // A documented path asked with a method it does not answer: 405 with `Allow`, before the body
+    // is read (a POST to a GET route is neither a 415 nor a 404). HEAD goes where GET goes.
+    documentJson();
+    const allowed = methodsAt?.(pathname) ?? null;
+    const method = (req.method ?? "GET").toUpperCase();
+    if (allowed && !allowed.includes(method) && !(method === "HEAD" && allowed.includes("GET"))) {
+      req.resume();
+      res.setHeader("allow", allowed.join(", "));
+      sendProblem(
+        res,
+        405,
+        "method_not_allowed",
+        `${method} is not supported here; use ${allowed.join(", ")}`,
+      );
+      return true;
+    }
+
     if (req.method !== "GET" && req.method !== "HEAD" && req.method !== "DELETE") {
       const body = await readJsonBody(req, res, MAX_BODY_BYTES);
       if (body === undefined) return true; // a problem was sent
+      // API-3: every REST body is a JSON object. The adapter spreads the body into the input, so
+      // `[]`, `5` or `true` would spread to nothing and pass as `{}` (H3 answered them 200).
+      if (typeof body.value !== "object" || body.value === null || Array.isArray(body.value)) {
+        sendProblem(res, 400, "invalid_input", "the request body must be a JSON object");
+        return true;
+      }
       (req as IncomingMessage & { body?: unknown }).body = body.value;
       // Parsed here already; the adapter only needs to know it is JSON.
       req.headers["content-type"] = "application/json";

@@ -244,7 +244,10 @@ describe("API-3: bad input gets a 4xx problem+json and changes nothing", () => {
     await problem(await owner.fetch("/api/v1/nope"), 404, "not_found");
     await problem(await owner.fetch("/api/v1/canvas/x/y/z/w"), 404, "not_found");
     await problem(await owner.fetch("/nope"), 404, "not_found");
-    await problem(await owner.fetch("/api/v1/canvas", { method: "PUT", json: {} }), 404, "not_found");
+    // A known path with another method is no unknown route: 405 with Allow (tests/api/methods.int.test.ts).
+    const put = await owner.fetch("/api/v1/canvas", { method: "PUT", json: {} });
+    expect(put.headers.get("allow")).toBe("GET, POST");
+    await problem(put, 405, "method_not_allowed");
   });
 
   it("API-3: missing or bad tokens are 401 problem+json; a non-member's canvas is 404 problem+json", async () => {
