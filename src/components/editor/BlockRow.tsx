@@ -1,21 +1,13 @@
 "use client";
 
-import {
-  type DragEvent,
-  type FormEvent,
-  type KeyboardEvent,
-  memo,
-  useCallback,
-  useEffect,
-  useLayoutEffect,
-  useRef,
-} from "react";
+import { type FormEvent, memo, useCallback, useEffect, useLayoutEffect, useRef } from "react";
 import { BLOCK_TYPE_LABELS } from "@/lib/conflictDiff";
 import type { BlockJson } from "@/lib/sync";
 import { transformCaret } from "@/lib/textDiff";
-import { BlockMenu, type MenuAction } from "./BlockMenu";
+import { BlockMenu } from "./BlockMenu";
 import styles from "./editor.module.css";
 import { sameRow } from "./sameRow";
+import type { BlockRowProps } from "./types";
 
 export type BlockType = BlockJson["type"];
 
@@ -29,46 +21,6 @@ const PLACEHOLDER: Partial<Record<BlockType, string>> = {
   code: "Code",
   quote: "Quote",
 };
-
-/**
- * What a row can ask of the editor. One stable object for the whole editor, reading the latest
- * state through refs, so that rows never re-render because a callback changed identity.
- */
-export interface EditorActions {
-  /**
-   * The textarea's value changed from `before` to `after` (user input). Returns the text the block
-   * now holds (a markdown shortcut strips its trigger), which the textarea then shows.
-   */
-  input(id: string, before: string, after: string, caret: number): string;
-  keyDown(id: string, e: KeyboardEvent<HTMLElement>): void;
-  toggleTodo(id: string): void;
-  menu(id: string, action: MenuAction): void;
-  /** Menu items that would do nothing for this block right now. */
-  unavailable(id: string): ReadonlySet<MenuAction>;
-  setMenuOpen(id: string | null, refocus?: boolean): void;
-  /** Rows report their focusable element so the editor can move focus to a block. */
-  register(id: string, el: HTMLElement | null): void;
-  registerMenuButton(id: string, el: HTMLButtonElement | null): void;
-  dragStart(id: string, e: DragEvent<HTMLElement>): void;
-  dragOver(id: string, e: DragEvent<HTMLElement>): void;
-  drop(id: string, e: DragEvent<HTMLElement>): void;
-  dragEnd(): void;
-}
-
-export interface BlockRowProps {
-  block: BlockJson;
-  depth: number;
-  /** 0-based document position (names are 1-based). */
-  index: number;
-  /** Pixel offset from the virtualiser. */
-  start: number;
-  readOnly: boolean;
-  menuOpen: boolean;
-  drop: "before" | "after" | null;
-  dragging: boolean;
-  actions: EditorActions;
-  measure: (el: HTMLElement | null) => void;
-}
 
 const INDENT_PX = 28;
 

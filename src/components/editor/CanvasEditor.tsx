@@ -4,26 +4,9 @@ import Link from "next/link";
 import { useSession } from "next-auth/react";
 import { useEffect, useState } from "react";
 import { useAccessToken } from "@/lib/api";
-import type { BlockJson } from "@/lib/sync";
-import type { RealtimeInfo } from "@/lib/sync/useSyncEngine";
 import { EditorSession } from "./EditorSession";
 import styles from "./editor.module.css";
-
-/** What the editor needs of A1's `canvas`. */
-export interface CanvasInfo {
-  canvas_id: string;
-  title: string;
-  role: "owner" | "writer" | "reader";
-  /** When the canvas (its title) last changed: a rename heard later is newer. */
-  updated_at?: string;
-}
-
-export interface CanvasLoad {
-  canvas: CanvasInfo;
-  blocks: BlockJson[];
-  server_seq: number;
-  realtime: RealtimeInfo;
-}
+import type { CanvasLoad } from "./types";
 
 type LoadState =
   | { kind: "loading" }

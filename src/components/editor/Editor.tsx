@@ -9,10 +9,9 @@ import { buildTree } from "@/lib/blockTree";
 import { blockName } from "@/lib/conflictDiff";
 import type { SyncEngine, SyncState } from "@/lib/sync";
 import { BlockRow } from "./BlockRow";
-import type { CanvasInfo } from "./CanvasEditor";
-import type { Me } from "./EditorSession";
 import styles from "./editor.module.css";
-import { createEditorActions, type DragState, type EditorContext } from "./editorActions";
+import { createEditorActions } from "./editorActions";
+import type { CanvasInfo, DragState, EditorContext, Me } from "./types";
 import { useFocusRescue } from "./useFocusRescue";
 import { useUndo } from "./useUndo";
 

@@ -3,16 +3,10 @@
 import { useCallback, useMemo, useState } from "react";
 import type { Op } from "@/lib/sync";
 import { useSyncEngine } from "@/lib/sync/useSyncEngine";
-import type { CanvasLoad } from "./CanvasEditor";
 import { Editor } from "./Editor";
 import styles from "./editor.module.css";
+import type { CanvasLoad, Me } from "./types";
 import { useLiveTitle } from "./useLiveTitle";
-
-export interface Me {
-  id: string;
-  name: string;
-  email: string;
-}
 
 interface Props {
   canvasId: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BlockJson } from "@/lib/sync";
-import type { BlockRowProps, EditorActions } from "./BlockRow";
 import { sameRow } from "./sameRow";
+import type { BlockRowProps, EditorActions } from "./types";
 
 const block: BlockJson = {
   block_id: "b1",

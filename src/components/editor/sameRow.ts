@@ -1,4 +1,4 @@
-import type { BlockRowProps } from "./BlockRow";
+import type { BlockRowProps } from "./types";
 
 /**
  * BlockRow's memo comparison. The engine rebuilds a block's object whenever it has pending ops,

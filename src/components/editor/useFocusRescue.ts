@@ -1,7 +1,7 @@
 "use client";
 
 import { type RefObject, useEffect, useLayoutEffect, useRef } from "react";
-import type { Caret } from "./editorActions";
+import type { Caret } from "./types";
 
 /** Where a neighbour gets focus when the focused block went away: the previous one, else the next. */
 export function rescueTarget(
