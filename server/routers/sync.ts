@@ -43,6 +43,9 @@ function realtimeMode(ctx: Context, id: string): "websocket" | "polling" {
   return "websocket";
 }
 
+/** H4 `since_seq`: at most 15 digits, the bound of its query-string form. */
+const MAX_SINCE_SEQ = 999_999_999_999_999;
+
 /** MUT-7's window is fixed and aligned to the epoch: seconds until the current one ends. */
 function rpcRetryAfter(durationS: number, nowMs: number): number {
   const into = (nowMs / 1000) % durationS;
@@ -108,12 +111,22 @@ export const syncRouter = router({
     .input(
       z.object({
         canvas_id: canvasId,
+        // An integer (documented so, for generated clients); in a query string its digits. An
+        // empty since_seq (a client without a position) means "no since_seq": a snapshot.
         since_seq: z
-          .string()
-          .regex(/^\d{0,15}$/, "must be a non-negative integer")
+          .union([
+            z.number().int().min(0).max(MAX_SINCE_SEQ),
+            z.string().regex(/^\d{0,15}$/, "must be a non-negative integer"),
+          ])
           .optional()
-          // An empty since_seq (a client without a position) means "no since_seq": a snapshot.
-          .transform((v) => (v ? Number(v) : undefined)),
+          .transform((v) => (v === undefined || v === "" ? undefined : Number(v)))
+          .meta({
+            description: "Replay the ops after this server_seq instead of sending a snapshot (RT-5).",
+            override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+              delete jsonSchema.anyOf;
+              Object.assign(jsonSchema, { type: "integer", minimum: 0, maximum: MAX_SINCE_SEQ });
+            },
+          }),
       }),
     )
     .output(snapshotOutputSchema)

@@ -170,6 +170,29 @@ describe("OpenAPI document and docs page", () => {
     expect(checked).toBeGreaterThanOrEqual(5);
   });
 
+  it("API: H4's since_seq is an integer query parameter (generated clients type it as a number)", async () => {
+    const param = doc.paths["/api/v1/canvas/{canvas_id}/snapshot"].get.parameters.find(
+      (p: Json) => p.name === "since_seq",
+    );
+    expect(param).toMatchObject({ in: "query", schema: { type: "integer", minimum: 0 } });
+    expect(param.required ?? false).toBe(false);
+    // And the server takes what the document says, while the query-string rules still hold
+    // (H4 is 1/s by default: a server of its own with room for the calls).
+    const h4 = await startTestApi({ RATE_LIMITS: '{"H4":{"points":100,"duration":1}}' });
+    try {
+      const owner = await h4.user();
+      const canvas = await h4.canvas(owner);
+      const at = (q: string) => owner.fetch(`/api/v1/canvas/${canvas}/snapshot${q}`);
+      expect((await (await at("?since_seq=0")).json()).mode).toBe("replay");
+      expect((await (await at("?since_seq=")).json()).mode).toBe("snapshot");
+      for (const bad of ["-1", "1.5", "1e3", "abc", "9".repeat(16)]) {
+        expect((await at(`?since_seq=${bad}`)).status, bad).toBe(400);
+      }
+    } finally {
+      await h4.stop();
+    }
+  });
+
   it("API: meta.successStatus becomes the documented status (201 body kept, 204 without content)", async () => {
     const out = z.object({ ok: z.boolean() });
     const probe = router({
