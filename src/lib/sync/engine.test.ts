@@ -101,6 +101,26 @@ describe("sync engine (UI-3)", () => {
     e2.stop();
   });
 
+  it("UI-3 / MUT-3: an edit made before start() is queued and sent once, not a second time from the store", async () => {
+    const conflicts: unknown[] = [];
+    const { ws, store, make, server } = setup({ onConflict: (r) => conflicts.push(r) });
+    const id = uuid();
+    server.mutate([{ client_op_id: uuid(), action: "create", block_id: id, type: "text", content: "a" }]);
+    const initial = { blocks: server.liveBlocks(), server_seq: server.lastSeq };
+    server.mutate([{ client_op_id: uuid(), action: "update", block_id: id, base_version: 1, type: "quote" }]);
+    // Made offline from A1's snapshot before the engine starts (the store already holds it).
+    const e = make({ initial });
+    e.update(id, { type: "heading" });
+    expect(store.ops).toHaveLength(1);
+    await e.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ws.sent.flat()).toHaveLength(1);
+    expect(e.getSnapshot().conflicts).toHaveLength(1);
+    expect(conflicts).toHaveLength(1);
+    expect(e.getSnapshot().pendingCount).toBe(0);
+    e.stop();
+  });
+
   it("UI-3: the localStorage store round-trips per user and canvas, and tolerates garbage", async () => {
     const mem = new Map<string, string>();
     const ls = {

@@ -171,7 +171,10 @@ export class SyncEngine {
   /** Loads the durable queue and the snapshot, then connects and resends what is pending. */
   async start(): Promise<void> {
     const s = this.s;
-    s.pending = [...(await this.o.store.load()), ...s.pending];
+    // Ops made before start() are in the store already (every change is persisted): once each.
+    const stored = await this.o.store.load();
+    const made = new Set(s.pending.map((p) => p.op.client_op_id));
+    s.pending = [...stored.filter((p) => !made.has(p.op.client_op_id)), ...s.pending];
     // Conflicts the user had not decided before a reload are shown again (nothing lost silently).
     const kept = (await this.o.store.loadConflicts?.().catch(() => [])) ?? [];
     s.conflicts = [...kept.filter((k) => !s.conflicts.some((c) => c.id === k.id)), ...s.conflicts];
