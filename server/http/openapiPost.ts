@@ -46,7 +46,10 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
     description: "Rate limit exceeded (API-2); retry after `Retry-After` seconds.",
   },
   500: { name: "InternalError", description: "An unexpected error occurred." },
-  503: { name: "ServiceUnavailable", description: "A dependency is unavailable; retry later." },
+  503: {
+    name: "ServiceUnavailable",
+    description: "A dependency (the database, or one the route needs) is unavailable; retry later.",
+  },
 };
 
 const RATE_HEADERS = {
@@ -119,15 +122,25 @@ function isAuthed(def: ProcedureDef): boolean {
   return auth.every((m) => def.middlewares?.includes(m));
 }
 
-function declaredErrors(meta: Meta): number[] {
+/** The error statuses a procedure declares (`meta.openapi.errorResponses`), with their descriptions. */
+function declaredErrors(meta: Meta): Map<number, string | undefined> {
   const declared = meta.openapi?.errorResponses;
-  if (!declared) return [];
-  return (Array.isArray(declared) ? declared : Object.keys(declared).map(Number)).filter((s) => s >= 400);
+  const out = new Map<number, string | undefined>();
+  if (!declared) return out;
+  if (Array.isArray(declared)) for (const s of declared) out.set(Number(s), undefined);
+  else
+    for (const [s, text] of Object.entries(declared))
+      out.set(Number(s), typeof text === "string" ? text : undefined);
+  for (const s of out.keys()) if (!(s >= 400)) out.delete(s);
+  return out;
 }
 
-/** The error statuses an operation can answer. */
+/**
+ * The error statuses an operation can answer. Every one may answer 503 (the database or another
+ * dependency unreachable: `unavailable`, the same code on every transport) besides 500.
+ */
 function errorStatuses(method: string, path: string, authed: boolean, meta: Meta): number[] {
-  const statuses = new Set<number>([400, 429, 500, ...declaredErrors(meta)]);
+  const statuses = new Set<number>([400, 429, 500, 503, ...declaredErrors(meta).keys()]);
   const hasPathParams = /\{[^}]+\}/.test(path);
   if (authed) statuses.add(401);
   if (authed && hasPathParams) statuses.add(403);
@@ -262,7 +275,12 @@ export function postProcessOpenApi(
       success.description = status === 201 ? "Created" : status === 204 ? "No Content" : success.description;
     }
     const responses: Json = { [String(status)]: success };
-    for (const s of errorStatuses(method, path, authed, meta)) responses[String(s)] = errorRef(s);
+    const declared = declaredErrors(meta);
+    for (const s of errorStatuses(method, path, authed, meta)) {
+      // What this operation says about the status (e.g. which `code`s), else the shared answer.
+      const text = declared.get(s);
+      responses[String(s)] = text ? { ...problemResponse(s), description: text } : errorRef(s);
+    }
     op.responses = responses;
     // Public operations accept a token but do not need one.
     if (!authed && Array.isArray(op.security) && op.security.length > 0) op.security = [{}, ...op.security];

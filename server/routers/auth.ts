@@ -38,7 +38,13 @@ function tokenResponse(ctx: Context) {
 export const authRouter = router({
   register: publicProcedure
     .meta({
-      openapi: { method: "POST", path: "/api/v1/auth/register", tags, summary: "Create an account (201)" },
+      openapi: {
+        method: "POST",
+        path: "/api/v1/auth/register",
+        tags,
+        summary: "Create an account (201)",
+        errorResponses: { 409: "`email_taken`: an account with this email already exists." },
+      },
       rateLimit: "AUTH",
       successStatus: 201,
     })
@@ -53,6 +59,7 @@ export const authRouter = router({
         path: "/api/v1/auth/login",
         tags,
         summary: "Sign in with email and password",
+        errorResponses: { 401: "`invalid_credentials`: the email or password is wrong." },
       },
       rateLimit: "AUTH",
     })
@@ -67,6 +74,11 @@ export const authRouter = router({
         path: "/api/v1/auth/refresh",
         tags,
         summary: "Rotate a refresh token into a new token pair (H5)",
+        errorResponses: {
+          401:
+            "`invalid_refresh_token`: unknown, expired, revoked or already used. Using a spent token " +
+            "again also revokes its whole family (AUTH-3): sign in again.",
+        },
       },
       rateLimit: "H5",
     })

@@ -80,12 +80,7 @@ export const canvasRouter = router({
             .optional()
             .describe("Makes retries safe: the same key and body create the canvas once (24 h, per user)."),
         }),
-        errorResponses: {
-          400: "Bad input",
-          401: "No valid token",
-          422: "idempotency_mismatch",
-          429: "Rate limited",
-        },
+        errorResponses: { 422: "`idempotency_mismatch`: this key was used with another body." },
       },
       rateLimit: "A5",
       successStatus: 201,

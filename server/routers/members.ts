@@ -59,6 +59,7 @@ export const membersRouter = router({
         summary: "Invite an email to the canvas (owner)",
         description:
           "201 with the invitation, the same whether or not the email has an account (UI-10): it is accepted when that email registers or signs in; an existing account has access at once. 409 `already_member`, 409 `already_invited`. Rate rule `INVITE` (per user).",
+        errorResponses: { 409: "`already_member` or `already_invited`." },
       },
       rateLimit: "INVITE",
       successStatus: 201,
@@ -87,6 +88,7 @@ export const membersRouter = router({
         tags: TAGS,
         summary: "Change a pending invitation's role (owner)",
         description: "404 `invitation_not_found`.",
+        errorResponses: { 409: "`last_owner`: the canvas would be left without an owner." },
       },
       rateLimit: "DEFAULT",
     })
@@ -111,6 +113,7 @@ export const membersRouter = router({
         tags: TAGS,
         summary: "Withdraw a pending invitation (owner)",
         description: "204; any access it gave ends at once. 404 `invitation_not_found`.",
+        errorResponses: { 409: "`last_owner`: the canvas would be left without an owner." },
       },
       rateLimit: "DEFAULT",
       successStatus: 204,
@@ -130,6 +133,7 @@ export const membersRouter = router({
         tags: TAGS,
         summary: "Change a member's role (owner)",
         description: "409 `last_owner` when it would leave the canvas without an owner.",
+        errorResponses: { 409: "`last_owner`: the canvas would be left without an owner." },
       },
       rateLimit: "DEFAULT",
     })
@@ -148,6 +152,7 @@ export const membersRouter = router({
         tags: TAGS,
         summary: "Remove a member (owner), or leave the canvas (yourself)",
         description: "409 `last_owner` for the canvas's only owner. Access ends at once.",
+        errorResponses: { 409: "`last_owner`: the canvas would be left without an owner." },
       },
       rateLimit: "DEFAULT",
       successStatus: 204,

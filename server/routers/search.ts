@@ -19,6 +19,11 @@ export const searchRouter = router({
         tags: ["search"],
         summary: "Blocks nearest in meaning to q (503 until the embedding worker exists)",
         protect: true,
+        errorResponses: {
+          503:
+            "`search_unavailable` until the embedding worker runs (WRK-1); `vector_unavailable` where " +
+            "the database has no pgvector (DB-7). Retry later.",
+        },
       },
       rateLimit: "DEFAULT",
     })

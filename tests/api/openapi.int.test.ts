@@ -98,7 +98,7 @@ describe("OpenAPI document and docs page", () => {
       const where = `${method.toUpperCase()} ${path}`;
       const statuses = Object.keys(op.responses);
       if (path.startsWith("/api/")) {
-        expect(statuses, where).toEqual(expect.arrayContaining(["400", "429", "500"]));
+        expect(statuses, where).toEqual(expect.arrayContaining(["400", "429", "500", "503"]));
         if (["post", "patch", "put"].includes(method)) {
           expect(statuses, where).toEqual(expect.arrayContaining(["413", "415"]));
         }
@@ -215,15 +215,15 @@ describe("OpenAPI document and docs page", () => {
     const built = buildOpenApiDocument(probe as unknown as AppRouter, "http://127.0.0.1") as unknown as Json;
     await validate(built);
     const made = built.paths["/api/v1/probe"].post;
-    expect(Object.keys(made.responses)).toEqual(["201", "400", "401", "413", "415", "429", "500"]);
+    expect(Object.keys(made.responses)).toEqual(["201", "400", "401", "413", "415", "429", "500", "503"]);
     expect(made.responses["201"].content["application/json"].schema).toBeDefined();
     expect(made["x-rate-limit"]).toEqual({ rule: "A5", points: 1, duration_s: 10 });
     const gone = built.paths["/api/v1/probe/{id}"].delete;
-    expect(Object.keys(gone.responses)).toEqual(["204", "400", "401", "403", "404", "429", "500"]);
+    expect(Object.keys(gone.responses)).toEqual(["204", "400", "401", "403", "404", "429", "500", "503"]);
     expect(gone.responses["204"].content).toBeUndefined();
     expect(gone["x-rate-limit"].rule).toBe("DEFAULT");
     const open = built.paths["/api/v1/probe"].get;
-    expect(Object.keys(open.responses)).toEqual(["200", "400", "429", "500"]);
+    expect(Object.keys(open.responses)).toEqual(["200", "400", "429", "500", "503"]);
     expect(open.security).toContainEqual({});
   });
 
