@@ -5,6 +5,8 @@ import { expect } from "vitest";
 // biome-ignore lint/suspicious/noExplicitAny: the checker walks an untyped JSON document
 type Json = Record<string, any>;
 const METHODS = ["get", "put", "post", "delete", "patch"] as const;
+/** The id the document's components are registered under (any absolute URI; never fetched). */
+const DOC_ID = "https://potentia.test/openapi.json";
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
   addFormatsModule) as unknown as (ajv: Ajv2020) => void;
@@ -61,7 +63,7 @@ export class DocumentedAnswers {
     // OpenAPI 3.1 keywords that are not JSON Schema (example, discriminator, …) are annotations.
     this.#ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.#ajv);
-    this.#ajv.addSchema({ $id: "https://potentia.test/openapi.json", components: doc.components }, "https://potentia.test/openapi.json");
+    this.#ajv.addSchema({ $id: DOC_ID, components: doc.components });
   }
 
   /** Every operation of the document, as `METHOD /template`. */
@@ -127,7 +129,7 @@ export class DocumentedAnswers {
     if (!validate) {
       // Local references point into the document's components, registered above.
       const rebased = JSON.parse(
-        JSON.stringify(schema).replaceAll('"#/components/', '"https://potentia.test/openapi.json#/components/'),
+        JSON.stringify(schema).replaceAll('"#/components/', `"${DOC_ID}#/components/`),
       );
       validate = this.#ajv.compile(rebased);
       this.#validators.set(cacheKey, validate);
