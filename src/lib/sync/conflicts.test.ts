@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { recreateInput, resubmission, staleFollowers } from "./conflicts";
 import { SyncEngine } from "./engine";
 // The fake server and transports are these tests' own in-process simulation of the server.
 import { FakeSyncServer, FakeTransport } from "./fakeServer";
 import { createMemoryPendingStore } from "./pendingStore";
-import type { ConflictField, Op, OpResult } from "./types";
+import type { BlockJson, ConflictField, ConflictItem, Op, OpResult } from "./types";
 
 let n = 0;
 const uuid = () => `00000000-0000-4000-a000-${String(++n).padStart(12, "0")}`;
@@ -93,5 +94,114 @@ describe("sync engine: conflict items (UI-4, MUT-10)", () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(e.getSnapshot().conflicts.map((c) => c.op.action)).toEqual(["delete"]);
     e.stop();
+  });
+});
+
+describe("Keep mine, planned (UI-4: conflicts.ts)", () => {
+  const block = (id: string, y: string, extra: Partial<BlockJson> = {}): BlockJson => ({
+    block_id: id,
+    canvas_id: "c",
+    parent_id: null,
+    type: "text",
+    content: "",
+    props: {},
+    y_order: y,
+    version: 2,
+    created_at: "",
+    created_by: null,
+    updated_at: "",
+    updated_by: null,
+    ...extra,
+  });
+  const item = (op: Partial<Op>, extra: Partial<ConflictItem> = {}): ConflictItem => ({
+    id: "i",
+    blockId: "b",
+    reason: "stale_fields",
+    fields: [],
+    op: { client_op_id: "o", action: "update", block_id: "b", ...op } as Op,
+    result: {
+      client_op_id: "o",
+      block_id: "b",
+      status: "conflict",
+      server_seq: null,
+      version: null,
+      block: null,
+    },
+    ...extra,
+  });
+
+  it("UI-4: the conflicted fields go back as mine, the rest of the op rides along, a move is sent again", () => {
+    const plan = resubmission(
+      item(
+        { type: "heading", props: { x: 1 }, position: { after: "a", before: undefined } },
+        {
+          fields: [
+            { field: "type", base: "text", theirs: "quote", mine: "heading" },
+            { field: "content", base: "ab", theirs: "xy", mine: "abc" },
+          ],
+        },
+      ),
+      block("b", "m"),
+      undefined,
+    );
+    expect(plan).toEqual({
+      kind: "update",
+      fields: { type: "heading", props: { x: 1 }, content: "abc" },
+      position: { after: "a", before: undefined },
+    });
+    // A text edit that did not conflict on content rides along as the text the user saw.
+    expect(
+      resubmission(
+        item({ text_op: [1, "!"], type: "todo" }, { block: block("b", "m", { content: "a!" }) }),
+        block("b", "m"),
+        undefined,
+      ),
+    ).toEqual({ kind: "update", fields: { type: "todo", content: "a!" } });
+  });
+
+  it("UI-4: a block deleted under our edit is re-created from what we last saw, in its place; a delete of a deleted block does nothing", () => {
+    const seen = block("b", "m", { content: "mine", parent_id: "gone" });
+    expect(resubmission(item({ type: "todo" }, { reason: "deleted" }), undefined, seen)).toEqual({
+      kind: "recreate",
+      block: seen,
+    });
+    expect(resubmission(item({ action: "delete" }, { reason: "deleted" }), undefined, seen)).toEqual({
+      kind: "none",
+    });
+    // Someone restored it meanwhile: nothing to re-create.
+    expect(resubmission(item({ type: "todo" }, { reason: "deleted" }), block("b", "m"), seen)).toEqual({
+      kind: "none",
+    });
+    expect(resubmission(item({ action: "delete" }), block("b", "m"), undefined)).toEqual({ kind: "delete" });
+
+    const order = [block("a", "a"), block("z", "z")];
+    const view = new Map(order.map((b) => [b.block_id, b]));
+    expect(recreateInput(seen, view, order)).toEqual({
+      type: "text",
+      content: "mine",
+      props: {},
+      parent_id: null,
+      position: { after: "a" },
+    });
+    expect(recreateInput(block("b", "0"), view, order).position).toEqual({ before: "a" });
+  });
+
+  it("UI-4: only the unsent stale keystroke batches right behind an op join its item", () => {
+    const p = { op: { client_op_id: "1", action: "update", block_id: "b", text_op: ["x"] } as Op };
+    const q = {
+      op: { client_op_id: "2", action: "update", block_id: "b", text_op: [1, "y"] } as Op,
+      stale: true,
+    };
+    const other = {
+      op: { client_op_id: "3", action: "update", block_id: "c", text_op: ["z"] } as Op,
+      stale: true,
+    };
+    const fresh = { op: { client_op_id: "4", action: "update", block_id: "b", text_op: [2, "w"] } as Op };
+    const after = {
+      op: { client_op_id: "5", action: "update", block_id: "b", text_op: [3, "v"] } as Op,
+      stale: true,
+    };
+    expect(staleFollowers([p, q, other, fresh, after], p)).toEqual([q]);
+    expect(staleFollowers([p, q], { op: { ...p.op, text_op: undefined } as Op })).toEqual([]);
   });
 });
