@@ -142,6 +142,35 @@ test("UI-1: empty list, create, owner role and Edited; rename (Escape cancels) r
   await expect(a.getByRole("heading", { name: "Your canvases" })).toHaveCount(0);
 });
 
+test("UI-1 RT-8: a rename reaches a member's open editor without a reload: its heading and the window title follow", async ({
+  users,
+}) => {
+  const owner = newUser("Owen");
+  const member = newUser("Wren");
+  const title = titleFor("Trip", owner.email);
+  const renamed = `${title} (moved to May)`;
+  const { page: a } = await users.open("A");
+  const { page: b } = await users.open("B");
+  await signUp(b, member);
+  const canvasId = await ownerWithCanvas(a, owner, title, { email: member.email, role: "reader" });
+
+  // The member's editor is open (and has its notification stream, RT-8) before the rename.
+  const stream = b.waitForResponse((r) => r.url().endsWith("/api/v1/notifications/stream") && r.ok());
+  await openEditor(b, canvasId);
+  await stream;
+  await expect(b.getByRole("heading", { level: 1, name: title, exact: true })).toBeVisible();
+  await expect(b).toHaveTitle(`${title} · POTENTIA`);
+
+  await a.getByRole("button", { name: `Rename ${title}`, exact: true }).click();
+  await a.getByRole("textbox", { name: `Title for ${title}`, exact: true }).fill(renamed);
+  await a.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(canvasItem(a, renamed)).toBeVisible({ timeout: 15_000 });
+
+  await expect(b.getByRole("heading", { level: 1, name: renamed, exact: true })).toBeVisible();
+  await expect(b).toHaveTitle(`${renamed} · POTENTIA`);
+  expect(b.url()).toMatch(new RegExp(`/canvas/${canvasId}$`));
+});
+
 test("UI-1: share — an unknown email is invited like any other (UI-10); a reader cannot edit; made writer, edits reach the owner; removed, the canvas is gone for them", async ({
   users,
   consoleGuard,

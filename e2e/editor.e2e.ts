@@ -371,6 +371,50 @@ test("UI-2: block menu (Move down, Turn into Heading, Delete) and drag-and-drop 
   ]);
 });
 
+test("UI-2: when the other writer deletes the block being typed in, focus moves to the previous block (else the next) and typing goes on there", async ({
+  users,
+  request,
+}) => {
+  const { a, b } = await sharedCanvas(users, request, "Focus");
+  await addFocusedBlock(a);
+  await a.keyboard.type("One", { delay: 30 });
+  await a.keyboard.press("Enter");
+  await a.keyboard.type("Two", { delay: 30 });
+  await a.keyboard.press("Enter");
+  await a.keyboard.type("Three", { delay: 30 });
+  await expectAllSent(a);
+  await expectConverged(a, b);
+  const deleteAt = async (n: number) => {
+    await a.getByRole("button", { name: `Block options ${n}`, exact: true }).click();
+    await a.getByRole("menu").getByRole("menuitem", { name: "Delete", exact: true }).click();
+    await expectAllSent(a);
+  };
+
+  // Bob is typing in block 2 when Alice deletes it: his caret goes to the end of block 1.
+  await typeInto(b, 2, "!");
+  await expectAllSent(b);
+  await expectConverged(a, b);
+  await expect.poll(() => focusedBlock(b)).toEqual({ n: 2, text: "Two!" });
+  await deleteAt(2);
+  await expect.poll(() => texts(b)).toEqual(["One", "Three"]);
+  await expect.poll(() => focusedBlock(b)).toEqual({ n: 1, text: "One" });
+  await b.keyboard.type(" more", { delay: 30 });
+  await expect.poll(() => texts(b)).toEqual(["One more", "Three"]);
+  await expectAllSent(b);
+  await expectConverged(a, b);
+
+  // The first block has no previous one: the caret goes to the start of the next.
+  await box(b, "Text", 1).click();
+  await expect.poll(() => focusedBlock(b)).toEqual({ n: 1, text: "One more" });
+  await deleteAt(1);
+  await expect.poll(() => texts(b)).toEqual(["Three"]);
+  await expect.poll(() => focusedBlock(b)).toEqual({ n: 1, text: "Three" });
+  await b.keyboard.type("Now ", { delay: 30 });
+  await expect.poll(() => texts(b)).toEqual(["Now Three"]);
+  await expectAllSent(b);
+  expect((await expectConverged(a, b)).map((x) => x.text)).toEqual(["Now Three"]);
+});
+
 // ---------------------------------------------------------------- UI-5: undo / redo
 
 test("UI-5: undo/redo of own typing and deletes goes through sync (the writer sees it) and never removes the writer's text", async ({
