@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import type { PresenceState } from "../protocol/presence";
 import type { PresenceRegistry } from "./presence";
 
 /** One suite for both presence registries (RT-7). `make(now)` builds one with a settable clock. */
@@ -39,6 +40,27 @@ export function presenceContract(name: string, make: (now: () => number) => Pres
       expect(await p.online(canvas)).toEqual([user]);
       clock += 2_000;
       expect(await p.online(canvas)).toEqual([]);
+    });
+
+    it("RT-10: the latest state per user is read back, null clears it, and one not set for 60 s is gone", async () => {
+      const p = open();
+      const canvas = randomUUID();
+      const [a, b] = [randomUUID(), randomUUID()];
+      const at = (x: number): PresenceState => ({ cursor: { x, y: 1 }, block_id: null, typing: false });
+      p.setState(canvas, a, at(1));
+      p.setState(canvas, a, at(2));
+      p.setState(canvas, b, { cursor: null, block_id: canvas, typing: true });
+      expect(await p.states(canvas)).toEqual(
+        new Map<string, PresenceState>([
+          [a, at(2)],
+          [b, { cursor: null, block_id: canvas, typing: true }],
+        ]),
+      );
+      expect(await p.states(randomUUID())).toEqual(new Map());
+      p.setState(canvas, b, null);
+      expect([...(await p.states(canvas)).keys()]).toEqual([a]);
+      clock += 61_000;
+      expect(await p.states(canvas)).toEqual(new Map());
     });
   });
 }

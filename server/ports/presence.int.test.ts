@@ -34,4 +34,25 @@ describe.skipIf(!REDIS_URL)("redis presence", () => {
       await b.close();
     }
   });
+
+  it("RT-10: a state set by one process is read by another, the latest of a burst, and cleared for both", async () => {
+    const a = new RedisPresence({ url, prefix });
+    const b = new RedisPresence({ url, prefix });
+    try {
+      const canvas = randomUUID();
+      const user = randomUUID();
+      for (let x = 0; x < 50; x++)
+        a.setState(canvas, user, { cursor: { x, y: 0 }, block_id: null, typing: false });
+      const seen = async () => (await b.states(canvas)).get(user)?.cursor?.x;
+      for (let i = 0; i < 100 && (await seen()) !== 49; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await seen()).toBe(49);
+      a.setState(canvas, user, null);
+      for (let i = 0; i < 100 && (await seen()) !== undefined; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await b.states(canvas)).toEqual(new Map());
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });
