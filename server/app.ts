@@ -34,6 +34,8 @@ import { appRouter } from "./routers";
 import { AuthService } from "./services/authService";
 import { CanvasSync } from "./services/canvasSync";
 import { ensureDemo } from "./services/demo";
+import { PresenceService } from "./services/presenceService";
+import { createSocketCalls } from "./trpc/socketCaller";
 
 export interface AppDeps {
   env: Env;
@@ -51,6 +53,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** RT-7: who is online where (Redis in production, so no process's death leaves ghosts). */
   presence: PresenceRegistry;
+  /** RT-7 / RT-10: presence calls and socket lifecycles (one per process: it caches its checks). */
+  presenceService: PresenceService;
 }
 
 export interface App {
@@ -161,7 +165,21 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
       const demo = await ensureDemo({ db, bus, canvasSync }, auth);
       log.info({ email: demo.email, password: demo.password, canvas_id: demo.canvasId }, "demo account");
     }
-    const deps: AppDeps = { env, log, db, bus, canvasSync, keys, tokens, auth, limiter, metrics, presence };
+    const presenceService = new PresenceService({ db, bus, registry: presence });
+    const deps: AppDeps = {
+      env,
+      log,
+      db,
+      bus,
+      canvasSync,
+      keys,
+      tokens,
+      auth,
+      limiter,
+      metrics,
+      presence,
+      presenceService,
+    };
     let baseUrl = "";
     const rest = createRestHandler(deps, appRouter, () => baseUrl);
     const trpcHttp = createTrpcHttpHandler(deps, appRouter);
@@ -195,8 +213,9 @@ export async function startApp(env: Env, log: Logger): Promise<App> {
     const hub = new RealtimeHub({
       db,
       bus,
-      canvasSync,
-      presence,
+      presence: presenceService,
+      // RT-2: the socket's mutations go through the same procedures as HTTP.
+      calls: createSocketCalls(deps, appRouter),
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
       socketRate: env.RATE_LIMITS.H1,
       limits: {

@@ -1,20 +1,11 @@
-import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import type { IncomingMessage } from "node:http";
 import type { RateLimiterMemory } from "rate-limiter-flexible";
 import type { WebSocket } from "ws";
-import { authorizeCanvas } from "../auth/access";
+import type { CanvasAccess } from "../auth/access";
 import type { Principal } from "../auth/principal";
-import { DomainError } from "../domain/errors";
-import { presenceInputSchema } from "../protocol/presence";
-import { PresenceService } from "../services/presenceService";
+import type { RateRule } from "../env";
 import { CloseCodes } from "./closeCodes";
-import type { RealtimeHub } from "./hub";
-import {
-  clientMessageSchema,
-  errorFrame,
-  eventsInputSchema,
-  mutateInputSchema,
-  resultFrame,
-} from "./protocol";
+import { clientMessageSchema, errorFrame, errorShapeFrame, eventsInputSchema, resultFrame } from "./protocol";
 import { Subscriber } from "./subscriber";
 
 /** Rejected messages within 10 s after which a flooding socket is closed (RT-6). */
@@ -33,29 +24,60 @@ export interface ConnectionInfo {
   canvasId: string;
   ip: string;
   userAgent: string | null;
+  /** What the upgrade proved (API-1: read access); the room closes the socket when it is lost. */
+  access: CanvasAccess;
+  /** The upgrade request. */
+  req: IncomingMessage;
 }
 
-const DOMAIN_TO_TRPC: Record<string, TRPC_ERROR_CODE_KEY> = {
-  canvas_not_found: "NOT_FOUND",
-  forbidden: "FORBIDDEN",
-  rate_limited: "TOO_MANY_REQUESTS",
-};
+/** The mutations a socket may call (RT-2); `sync.events` is the room's. */
+export type SocketMutation = "sync.mutate" | "sync.presence" | "sync.leave";
+export const SOCKET_MUTATIONS: ReadonlySet<string> = new Set<SocketMutation>([
+  "sync.mutate",
+  "sync.presence",
+  "sync.leave",
+]);
+
+/** A call's answer: the procedure's output, or its error as the HTTP side's formatter shapes it. */
+export type CallOutcome = { ok: true; data: unknown } | { ok: false; error: unknown };
 
 /**
- * One socket (RT-2): parses and validates every message at the edge, rate-limits it, and
- * routes it — `sync.events` to the canvas room, `sync.mutate` to the same mutation service as
- * H2, `sync.presence` / `sync.leave` to the same presence path as H3/H6.
+ * Runs the socket's mutations through the same procedures as HTTP (H2, H3, H6): auth, input
+ * validation and error mapping exist once (server/trpc/socketCaller.ts builds it).
  */
+export interface SocketCalls {
+  call(path: SocketMutation, input: unknown): Promise<CallOutcome>;
+}
+
+/**
+ * What a connection needs of the process that holds it (the hub implements it): subscriptions to
+ * the canvas's room, the write path, and its own departure.
+ */
+export interface ConnectionHost {
+  attach(canvasId: string, sub: Subscriber, since: number | null): Promise<void>;
+  detach(canvasId: string, sub: Subscriber): void;
+  send(socket: WebSocket, frame: string): void;
+  forget(connection: Connection): void;
+  /** H1's per-socket message limit (RATE_LIMITS.H1). */
+  readonly socketRate: RateRule;
+  /** SEC-5: `sync.events` subscriptions open at once on one socket. */
+  readonly subscriptionsPerSocket: number;
+  onError(error: unknown, context: string): void;
+}
+
 export class Connection {
   private readonly subs = new Map<string, Subscriber>();
   private strikes: number[] = [];
+  /** The last budget point taken (see take()). */
+  private budget: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly expiryTimer: NodeJS.Timeout;
 
   constructor(
     readonly socket: WebSocket,
     readonly info: ConnectionInfo,
-    private readonly hub: RealtimeHub,
+    private readonly hub: ConnectionHost,
+    private readonly calls: SocketCalls,
     private readonly limiter: RateLimiterMemory,
     private readonly key: string,
   ) {
@@ -128,15 +150,26 @@ export class Connection {
   }
 
   private get rateMessage(): string {
-    const { points, duration } = this.hub.deps.socketRate;
+    const { points, duration } = this.hub.socketRate;
     return `more than ${points} messages per ${duration === 1 ? "second" : `${duration} s`} on this socket`;
   }
 
   /**
-   * Takes one point of the socket's budget. False when it is spent; 20 refusals within 10 s close
-   * the socket with 1008 (RT-6), so even a huge batch costs at most a few dozen answers.
+   * Takes one point of the socket's budget, in the order the messages came: each message's
+   * answer (a PONG, a refusal) is queued before the next message's point is taken, so frames read
+   * at once are answered in order and nothing answerable is lost to the 1008 a later one triggers.
    */
-  private async take(): Promise<boolean> {
+  private take(): Promise<boolean> {
+    const taken = this.budget.then(() => this.takeNow());
+    this.budget = taken;
+    return taken;
+  }
+
+  /**
+   * False when the budget is spent; 20 refusals within 10 s close the socket with 1008 (RT-6), so
+   * even a huge batch costs at most a few dozen answers.
+   */
+  private async takeNow(): Promise<boolean> {
     try {
       await this.limiter.consume(this.key);
       return true;
@@ -165,93 +198,51 @@ export class Connection {
       return this.send(resultFrame(m.id, jsonrpc, { type: "stopped" }));
     }
     const { path, input, lastEventId } = m.params;
-    try {
-      if (path === "sync.events" && m.method === "subscription") {
-        const parsedInput = eventsInputSchema.safeParse(input);
-        if (!parsedInput.success)
-          throw new DomainError("invalid_input", "since_seq must be a non-negative integer");
-        if (this.subs.has(idKey))
-          return this.send(errorFrame(m.id, jsonrpc, "BAD_REQUEST", `duplicate id ${idKey}`));
-        // SEC-5: every subscription multiplies each op of the canvas; a socket gets a few at most.
-        if (this.subs.size >= this.hub.deps.limits.subscriptionsPerSocket) {
-          return this.send(
-            errorFrame(
-              m.id,
-              jsonrpc,
-              "BAD_REQUEST",
-              `at most ${this.hub.deps.limits.subscriptionsPerSocket} sync.events subscriptions per socket; stop one first`,
-              { reason: "too_many_subscriptions" },
-            ),
-          );
-        }
-        // lastEventId is 1..15 digits (the message schema): a safe integer, as since_seq.
-        const since = lastEventId !== undefined ? Number(lastEventId) : (parsedInput.data?.since_seq ?? null);
-        const sub = new Subscriber(this.socket, this.userId, idKey, jsonrpc, (s, f) => this.hub.send(s, f));
-        this.subs.set(idKey, sub);
-        this.send(resultFrame(m.id, jsonrpc, { type: "started" }));
-        try {
-          await this.hub.attach(this.info.canvasId, sub, since);
-        } catch (error) {
-          // A subscription that failed to start must not stay half attached (receiving live ops).
-          this.subs.delete(idKey);
-          this.hub.detach(this.info.canvasId, sub);
-          throw error;
-        }
-        return;
+    if (path === "sync.events" && m.method === "subscription") {
+      const parsedInput = eventsInputSchema.safeParse(input);
+      if (!parsedInput.success)
+        return this.send(
+          errorFrame(m.id, jsonrpc, "BAD_REQUEST", "since_seq must be a non-negative integer"),
+        );
+      if (this.subs.has(idKey))
+        return this.send(errorFrame(m.id, jsonrpc, "BAD_REQUEST", `duplicate id ${idKey}`));
+      // SEC-5: every subscription multiplies each op of the canvas; a socket gets a few at most.
+      const max = this.hub.subscriptionsPerSocket;
+      if (this.subs.size >= max) {
+        return this.send(
+          errorFrame(
+            m.id,
+            jsonrpc,
+            "BAD_REQUEST",
+            `at most ${max} sync.events subscriptions per socket; stop one first`,
+            { reason: "too_many_subscriptions" },
+          ),
+        );
       }
-      if (m.method !== "mutation") throw new DomainError("invalid_input", `unknown procedure ${path}`);
-      if (path === "sync.mutate") {
-        const parsedInput = mutateInputSchema.safeParse(input);
-        if (!parsedInput.success) throw new DomainError("invalid_input", "ops must be an array of 1..50 ops");
-        // Roles can change while the socket is open: check write access on every call.
-        await authorizeCanvas(this.hub.deps.db, this.info.principal, this.info.canvasId, "write");
-        const out = await this.hub.deps.canvasSync.mutate({
-          canvasId: this.info.canvasId,
-          userId: this.userId,
-          ops: parsedInput.data.ops,
-          ip: this.info.ip,
-          userAgent: this.info.userAgent,
-        });
-        if (out.rateLimited) {
-          return this.send(
-            errorFrame(m.id, jsonrpc, "TOO_MANY_REQUESTS", "too many mutate requests; retry later", {
-              results: out.results,
-            }),
-          );
-        }
-        return this.send(resultFrame(m.id, jsonrpc, { type: "data", data: { results: out.results } }));
+      // lastEventId is 1..15 digits (the message schema): a safe integer, as since_seq.
+      const since = lastEventId !== undefined ? Number(lastEventId) : (parsedInput.data?.since_seq ?? null);
+      const sub = new Subscriber(this.socket, this.userId, idKey, jsonrpc, (s, f) => this.hub.send(s, f));
+      this.subs.set(idKey, sub);
+      this.send(resultFrame(m.id, jsonrpc, { type: "started" }));
+      try {
+        await this.hub.attach(this.info.canvasId, sub, since);
+      } catch (error) {
+        // A subscription that failed to start must not stay half attached (receiving live ops).
+        this.subs.delete(idKey);
+        this.hub.detach(this.info.canvasId, sub);
+        this.hub.onError(error, "ws sync.events");
+        this.send(errorFrame(m.id, jsonrpc, "INTERNAL_SERVER_ERROR", "An unexpected error occurred."));
       }
-      if (path === "sync.presence" || path === "sync.leave") {
-        const presence = new PresenceService(this.hub.deps.db, this.hub.deps.bus);
-        if (path === "sync.leave") {
-          await presence.leave(this.info.canvasId, this.userId);
-        } else {
-          const parsedInput = presenceInputSchema.safeParse(input ?? {});
-          if (!parsedInput.success)
-            throw new DomainError(
-              "invalid_input",
-              "presence is { cursor?: { x, y } | null (|x|, |y| ≤ 1e9), block_id?: uuid | null, typing?: boolean }",
-            );
-          await presence.update({
-            canvasId: this.info.canvasId,
-            userId: this.userId,
-            cursor: parsedInput.data.cursor,
-            blockId: parsedInput.data.block_id,
-            typing: parsedInput.data.typing,
-          });
-        }
-        return this.send(resultFrame(m.id, jsonrpc, { type: "data", data: { ok: true } }));
-      }
-      throw new DomainError("invalid_input", `unknown procedure ${path}`);
-    } catch (error) {
-      if (error instanceof DomainError) {
-        const code =
-          DOMAIN_TO_TRPC[error.code] ??
-          (error.code === "invalid_input" ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR");
-        return this.send(errorFrame(m.id, jsonrpc, code, error.message));
-      }
-      this.hub.deps.onError(error, `ws ${path}`);
-      return this.send(errorFrame(m.id, jsonrpc, "INTERNAL_SERVER_ERROR", "an unexpected error occurred"));
+      return;
     }
+    if (m.method !== "mutation" || !SOCKET_MUTATIONS.has(path))
+      return this.send(errorFrame(m.id, jsonrpc, "BAD_REQUEST", `unknown procedure ${path}`));
+    const outcome = await this.calls.call(path as SocketMutation, input);
+    if (this.closed) return;
+    this.send(
+      outcome.ok
+        ? resultFrame(m.id, jsonrpc, { type: "data", data: outcome.data })
+        : errorShapeFrame(m.id, jsonrpc, outcome.error),
+    );
   }
 }

@@ -2,23 +2,23 @@ import type { Socket } from "node:net";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { WebSocket } from "ws";
 import type { Database } from "../db/sql";
-import { cleanDisplayName } from "../domain/displayName";
 import type { RateRule } from "../env";
 import type { Bus } from "../ports/bus";
-import { PRESENCE_REFRESH_MS, type PresenceRegistry } from "../ports/presence";
 import type { OpEvent } from "../protocol/ops";
-import type { CanvasSync } from "../services/canvasSync";
-import { presenceChannel } from "../services/presenceService";
+import type { PresenceService } from "../services/presenceService";
 import { CloseCodes } from "./closeCodes";
-import { Connection, type ConnectionInfo } from "./connection";
+import { Connection, type ConnectionHost, type ConnectionInfo, type SocketCalls } from "./connection";
+import { PresenceRoom } from "./presenceRoom";
 import { CanvasRoom } from "./room";
 import type { Subscriber } from "./subscriber";
 
 export interface HubDeps {
   db: Database;
   bus: Bus;
-  canvasSync: CanvasSync;
-  presence: PresenceRegistry;
+  /** RT-7 / RT-10: what sockets opening and closing mean for presence. */
+  presence: Pick<PresenceService, "connected" | "disconnected" | "announce">;
+  /** The socket's mutations, through the same procedures as HTTP (one per connection). */
+  calls: (info: ConnectionInfo) => SocketCalls;
   /** RT-6: queued bytes past which a socket is closed as a slow consumer. */
   maxBufferedBytes: number;
   /** H1's per-socket message limit (RATE_LIMITS.H1). */
@@ -48,29 +48,27 @@ export interface SocketLimits {
 
 /** How often each room re-checks its sockets' memberships, besides control messages (RT-6). */
 const MEMBERSHIP_RECHECK_MS = 4_000;
-/** Joins are gathered this long and announced as one `join` event (no N² on mass connects). */
-const JOIN_COALESCE_MS = 200;
+/** Frames are text whether given as a string or as a (shared) buffer. */
+const TEXT = { binary: false } as const;
 
 interface RoomEntry {
   room: CanvasRoom;
+  presence: PresenceRoom<Subscriber>;
   ready: Promise<void>;
   connections: Set<Connection>;
   /** Sockets per user in this room (a user joins with the first and leaves with the last). */
   users: Map<string, number>;
   unsubscribe: (() => Promise<void>)[];
   timer: NodeJS.Timeout;
-  /** Users who joined since the last `join` announcement. */
-  pendingJoins: Set<string>;
-  joinTimer: NodeJS.Timeout | null;
 }
 
 /**
- * The process's real-time state: one room per canvas with subscribers here, the sockets, and
- * the write path. Writes to a socket are corked on first use in an event-loop turn and uncorked
- * once per turn, so many frames leave in one TCP write; a socket whose buffer passes its cap is
- * closed as a slow consumer without slowing the others.
+ * The process's real-time state: one room per canvas with subscribers here (ops: CanvasRoom;
+ * presence: PresenceRoom), the sockets, and the write path. Writes to a socket are corked on first
+ * use in an event-loop turn and uncorked once per turn, so many frames leave in one TCP write; a
+ * socket whose buffer passes its cap is closed as a slow consumer without slowing the others.
  */
-export class RealtimeHub {
+export class RealtimeHub implements ConnectionHost {
   private readonly rooms = new Map<string, RoomEntry>();
   private readonly corked = new Set<WebSocket>();
   private uncorkScheduled = false;
@@ -79,12 +77,8 @@ export class RealtimeHub {
   /** Sockets per user over all rooms (SEC-5). */
   private readonly userSockets = new Map<string, number>();
   private readonly offReconnect: () => void;
-  private readonly presenceTimer: NodeJS.Timeout;
 
   constructor(readonly deps: HubDeps) {
-    // RT-7: keep this process's users alive in the registry; a dead process stops refreshing.
-    this.presenceTimer = setInterval(() => this.refreshPresence(), PRESENCE_REFRESH_MS);
-    this.presenceTimer.unref();
     this.limiter = new RateLimiterMemory({
       points: deps.socketRate.points,
       duration: deps.socketRate.duration,
@@ -97,6 +91,18 @@ export class RealtimeHub {
 
   get connections(): number {
     return this.connectionCount;
+  }
+
+  get socketRate(): RateRule {
+    return this.deps.socketRate;
+  }
+
+  get subscriptionsPerSocket(): number {
+    return this.deps.limits.subscriptionsPerSocket;
+  }
+
+  onError(error: unknown, context: string): void {
+    this.deps.onError(error, context);
   }
 
   /**
@@ -116,11 +122,18 @@ export class RealtimeHub {
       return null;
     }
     const entry = this.room(info.canvasId);
-    const connection = new Connection(socket, info, this, this.limiter, `${userId}:${Math.random()}`);
+    const connection = new Connection(
+      socket,
+      info,
+      this,
+      this.deps.calls(info),
+      this.limiter,
+      `${userId}:${Math.random()}`,
+    );
     entry.connections.add(connection);
     entry.users.set(userId, inCanvas + 1);
     this.userSockets.set(userId, total + 1);
-    if (inCanvas === 0) this.userJoined(info.canvasId, entry, userId);
+    if (inCanvas === 0) entry.presence.userJoined(userId);
     this.connectionCount++;
     this.deps.onConnection?.(1);
     return connection;
@@ -140,7 +153,7 @@ export class RealtimeHub {
       if (inCanvas > 0) entry.users.set(userId, inCanvas);
       else {
         entry.users.delete(userId);
-        this.userLeft(connection.info.canvasId, entry, userId);
+        entry.presence.userLeft(userId);
       }
       if (entry.connections.size === 0) void this.dropRoom(connection.info.canvasId);
     }
@@ -162,7 +175,7 @@ export class RealtimeHub {
   }
 
   /** Queues one frame on a socket; see the class comment. */
-  send(socket: WebSocket, frame: string): void {
+  send(socket: WebSocket, frame: string | Buffer): void {
     if (socket.readyState !== socket.OPEN) return;
     const raw = (socket as unknown as { _socket?: Socket })._socket;
     if (raw && !this.corked.has(socket)) {
@@ -173,7 +186,7 @@ export class RealtimeHub {
         setImmediate(() => this.uncorkAll());
       }
     }
-    socket.send(frame);
+    socket.send(frame, TEXT);
     if (socket.bufferedAmount > this.deps.maxBufferedBytes) {
       socket.close(CloseCodes.SLOW_CONSUMER, "slow consumer: reconnect with since_seq");
       setTimeout(() => socket.terminate(), 1_000).unref();
@@ -192,7 +205,6 @@ export class RealtimeHub {
   /** Closes everything (OPS-5: clients are told to reconnect elsewhere). */
   async close(): Promise<void> {
     this.offReconnect();
-    clearInterval(this.presenceTimer);
     for (const [canvasId, entry] of this.rooms) {
       for (const connection of [...entry.connections])
         connection.close(CloseCodes.GOING_AWAY, "server restarting");
@@ -215,24 +227,29 @@ export class RealtimeHub {
       onError: this.deps.onError,
       onDelivered: this.deps.onDelivered,
     });
+    const users = new Map<string, number>();
+    const presence = new PresenceRoom<Subscriber>(canvasId, {
+      presence: this.deps.presence,
+      bus: this.deps.bus,
+      receivers: () => room.subscribers,
+      users: () => users.keys(),
+      send: (sub, frame) => this.send(sub.socket, frame),
+      onError: this.deps.onError,
+    });
     const entry: RoomEntry = {
       room,
+      presence,
       connections: new Set(),
-      users: new Map(),
+      users,
       unsubscribe: [],
       ready: Promise.resolve(),
       timer: setInterval(() => void this.recheckMembers(canvasId), MEMBERSHIP_RECHECK_MS),
-      pendingJoins: new Set(),
-      joinTimer: null,
     };
     entry.timer.unref();
     entry.ready = (async () => {
       await room.open();
+      await presence.open();
       entry.unsubscribe.push(
-        await this.deps.bus.subscribe(presenceChannel(canvasId), (message) => {
-          const event = JSON.parse(message) as { user_id?: string };
-          room.broadcastPlain(event, event.user_id);
-        }),
         await this.deps.bus.subscribe(`canvas-control:${canvasId}`, (message) =>
           this.onControl(canvasId, message),
         ),
@@ -248,54 +265,10 @@ export class RealtimeHub {
     if (!entry) return;
     this.rooms.delete(canvasId);
     clearInterval(entry.timer);
-    if (entry.joinTimer) clearTimeout(entry.joinTimer);
     await entry.ready.catch(() => {});
     await Promise.all(entry.unsubscribe.map((u) => u().catch(() => {})));
+    await entry.presence.close();
     await entry.room.close();
-  }
-
-  /** RT-7: the user's first socket here: registry entry now, `join` announced coalesced. */
-  private userJoined(canvasId: string, entry: RoomEntry, userId: string): void {
-    this.deps.presence.join(canvasId, userId).catch((error) => this.deps.onError(error, "presence join"));
-    entry.pendingJoins.add(userId);
-    entry.joinTimer ??= setTimeout(() => void this.announceJoins(canvasId, entry), JOIN_COALESCE_MS);
-  }
-
-  private async announceJoins(canvasId: string, entry: RoomEntry): Promise<void> {
-    entry.joinTimer = null;
-    const users = [...entry.pendingJoins];
-    entry.pendingJoins.clear();
-    if (users.length === 0) return;
-    try {
-      const rows = await this.deps.db.query<{ user_id: string; name: string }>(
-        "SELECT user_id, name FROM users WHERE user_id = ANY($1::uuid[])",
-        [users],
-      );
-      // Names are relayed without bidi controls or invisible characters (issue 9).
-      const joined = rows.map((r) => ({ user_id: r.user_id, name: cleanDisplayName(r.name) }));
-      await this.deps.bus.publish(presenceChannel(canvasId), JSON.stringify({ type: "join", users: joined }));
-    } catch (error) {
-      this.deps.onError(error, "presence announce");
-    }
-  }
-
-  /** RT-7: the user's last socket here closed. */
-  private userLeft(canvasId: string, entry: RoomEntry, userId: string): void {
-    entry.pendingJoins.delete(userId);
-    this.deps.presence.leave(canvasId, userId).catch((error) => this.deps.onError(error, "presence leave"));
-    this.deps.bus
-      .publish(presenceChannel(canvasId), JSON.stringify({ type: "leave", user_id: userId }))
-      .catch((error) => this.deps.onError(error, "presence leave"));
-  }
-
-  private refreshPresence(): void {
-    for (const [canvasId, entry] of this.rooms) {
-      for (const userId of entry.users.keys()) {
-        this.deps.presence
-          .join(canvasId, userId)
-          .catch((error) => this.deps.onError(error, "presence refresh"));
-      }
-    }
   }
 
   /** Membership and deletion messages from the canvas and member services (A7, members). */

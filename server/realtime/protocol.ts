@@ -31,8 +31,7 @@ export const eventsInputSchema = z
   .object({ since_seq: z.number().int().min(0).nullish() })
   .strict()
   .nullish();
-// sync.presence parses with H3's schema: `server/protocol/presence.ts` (one rule for both).
-export const mutateInputSchema = z.object({ ops: z.array(z.unknown()).min(1).max(50) }).strict();
+// sync.mutate, sync.presence and sync.leave are parsed by their procedures (H2, H3, H6).
 
 const HTTP_STATUS: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
   PARSE_ERROR: 400,
@@ -45,7 +44,10 @@ const HTTP_STATUS: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
   INTERNAL_SERVER_ERROR: 500,
 };
 
-/** A tRPC-shaped error frame (what @trpc/client turns into a TRPCClientError). */
+/**
+ * A tRPC-shaped error frame (what @trpc/client turns into a TRPCClientError), for what the socket
+ * refuses itself (bad frames, the message budget, subscriptions).
+ */
 export function errorFrame(
   id: number | string | null,
   jsonrpc: boolean,
@@ -66,4 +68,9 @@ export function errorFrame(
 
 export function resultFrame(id: number | string, jsonrpc: boolean, result: Record<string, unknown>): string {
   return JSON.stringify({ ...(jsonrpc ? { jsonrpc: "2.0" } : {}), id, result });
+}
+
+/** The error frame of a procedure's error, shaped by the HTTP side's error formatter. */
+export function errorShapeFrame(id: number | string, jsonrpc: boolean, error: unknown): string {
+  return JSON.stringify({ ...(jsonrpc ? { jsonrpc: "2.0" } : {}), id, error });
 }

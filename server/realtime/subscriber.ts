@@ -13,7 +13,8 @@ export class Subscriber {
   lastSent = 0;
   /** While the since_seq replay runs, live events wait here. */
   buffer: { seq: number; json: string }[] | null = [];
-  private readonly head: string;
+  /** The envelope's start, shared by every subscription with the same request id (presence frames). */
+  readonly head: string;
 
   constructor(
     readonly socket: WebSocket,

@@ -2,12 +2,11 @@ import type { IncomingMessage, Server } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { authorizeCanvas } from "../auth/access";
+import { authorizeCanvas, type CanvasAccess } from "../auth/access";
 import type { TokenVerifier } from "../auth/principal";
-import type { TrustedProxies } from "../domain/clientAddress";
+import { resolveClientAddress, type TrustedProxies } from "../domain/clientAddress";
 import { DomainError } from "../domain/errors";
 import { RETIRED_SUBPROTOCOLS, SUBPROTOCOL } from "../protocol/version";
-import { clientIp } from "../trpc/context";
 import { CloseCodes } from "./closeCodes";
 import type { RealtimeHub } from "./hub";
 
@@ -111,8 +110,9 @@ export function attachWebSockets(server: Server, opts: WsServerOptions): { close
         return refuse(socket, 401, "unauthorized", "the access token is not valid");
       }
       const canvasId = match[1]!.toLowerCase();
+      let access: CanvasAccess;
       try {
-        await authorizeCanvas(opts.hub.deps.db, principal, canvasId, "read");
+        access = await authorizeCanvas(opts.hub.deps.db, principal, canvasId, "read");
       } catch (error) {
         if (error instanceof DomainError) return refuse(socket, 404, "canvas_not_found", "no such canvas");
         throw error;
@@ -124,8 +124,15 @@ export function attachWebSockets(server: Server, opts: WsServerOptions): { close
         opts.hub.accept(ws, {
           principal,
           canvasId,
-          ip: clientIp(req, opts.trustedProxies ?? []),
+          // SEC-4: the same rule as HTTP's (trpc/context), imported from where it lives.
+          ip: resolveClientAddress(
+            req.socket.remoteAddress,
+            req.headers["x-forwarded-for"],
+            opts.trustedProxies ?? [],
+          ),
           userAgent: typeof ua === "string" ? ua.slice(0, 512) : null,
+          access,
+          req,
         });
       });
     })().catch((error) => {

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi, type TestUser } from "../../tests/support/apiHarness";
 import { applyOpEvent } from "../domain/delta";
 import type { BlockJson, OpEvent } from "../protocol/ops";
+import { presenceChannel } from "../protocol/presence";
 import { canvasChannel } from "../services/canvasSync";
-import { presenceChannel } from "../services/presenceService";
+import { PresenceService } from "../services/presenceService";
 
 // Generous per-route limits: these tests are about the routes, not the API-2 middleware.
 const ROUTE_LIMITS = Object.fromEntries(
@@ -497,8 +498,9 @@ describe("H3 presence and H6 leave", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ ok: true });
       await waitFor(() => sub.messages.length === 1);
+      // One message per call on the bus; each process batches them for its sockets (RT-10).
       expect(sub.messages[0]).toEqual({
-        type: "presence",
+        type: "update",
         user_id: reader.userId,
         name: "Rita Reader",
         cursor: { x: 10, y: -2.5 },
@@ -528,13 +530,22 @@ describe("H3 presence and H6 leave", () => {
     expect(first).not.toBeNull();
     for (let i = 0; i < 3; i++) expect((await send()).status).toBe(200);
     expect(await lastActive(canvas, owner)).toBe(first);
-    // 31 s later (moved back in the database), the next presence writes again.
+    // 31 s later, the next presence writes again: the database's clock moved back, and the
+    // process's (which skips the query inside the window) on a service with a settable clock.
+    let clock = Date.now();
+    const { db, bus, presence } = api.app.deps;
+    const service = new PresenceService({ db, bus, registry: presence, now: () => clock });
+    await service.update({ canvasId: canvas, userId: owner.userId, cursor: null });
+    expect(await lastActive(canvas, owner)).toBe(first);
     await api.app.deps.db.query(
       "UPDATE canvas_members SET last_active_at = now() - interval '31 seconds' WHERE canvas_id = $1 AND user_id = $2",
       [canvas, owner.userId],
     );
     const old = await lastActive(canvas, owner);
-    expect((await send()).status).toBe(200);
+    await service.update({ canvasId: canvas, userId: owner.userId, cursor: null });
+    expect(await lastActive(canvas, owner)).toBe(old);
+    clock += 31_000;
+    await service.update({ canvasId: canvas, userId: owner.userId, cursor: null });
     const fresh = await lastActive(canvas, owner);
     expect(fresh).not.toBe(old);
     expect(new Date(fresh!).getTime()).toBeGreaterThan(new Date(old!).getTime());

@@ -5,14 +5,14 @@
  */
 import { z } from "zod";
 import { authorizeCanvas } from "../auth/access";
+import type { Principal } from "../auth/principal";
 import { inCanary } from "../domain/canary";
 import { DomainError } from "../domain/errors";
 import { realtimeWsUrl } from "../domain/wsUrl";
 import { opsSchema } from "../protocol/ops";
-import { presenceInputSchema } from "../protocol/presence";
+import { presenceInputSchema, presenceListSchema } from "../protocol/presence";
 import { canvasOutputSchema, mutateOutputSchema, okSchema, snapshotOutputSchema } from "../protocol/rest";
 import { SUBPROTOCOL } from "../protocol/version";
-import { PresenceService } from "../services/presenceService";
 import { SnapshotService } from "../services/snapshotService";
 import type { Context } from "../trpc/context";
 import { authedProcedure, router } from "../trpc/init";
@@ -41,6 +41,16 @@ function realtimeMode(ctx: Context, id: string): "websocket" | "polling" {
   if (!inCanary(id, env.CANARY_PERCENT)) return "polling";
   if (env.REDIS_URL && !bus.isHealthy()) return "polling";
   return "websocket";
+}
+
+/**
+ * API-1 for presence calls. A socket's calls carry the read access its upgrade proved, which the
+ * room keeps true (it closes the socket within 5 s of the user losing it, RT-6): the hottest call
+ * there is — a cursor move — costs no membership query. HTTP calls check on every call.
+ */
+async function readAccess(ctx: Context & { principal: Principal }, id: string): Promise<void> {
+  if (ctx.canvasAccess?.canvasId === id) return;
+  await authorizeCanvas(ctx.deps.db, ctx.principal, id, "read");
 }
 
 /** H4 `since_seq`: at most 15 digits, the bound of its query-string form. */
@@ -172,17 +182,17 @@ export const syncRouter = router({
         method: "POST",
         path: "/api/v1/canvas/{canvas_id}/presence",
         tags,
-        summary: "Publish the caller's cursor / typing state (RT-7)",
+        summary: "Publish the caller's cursor / typing state (RT-7, RT-10)",
         protect: true,
       },
       rateLimit: "H3",
     })
-    // The socket's sync.presence parses with the same schema (one rule, RT-7).
+    // The socket's sync.presence is this procedure (server/trpc/socketCaller.ts).
     .input(z.strictObject({ canvas_id: canvasId, ...presenceInputSchema.shape }))
     .output(okSchema)
     .mutation(async ({ ctx, input }) => {
-      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
-      await new PresenceService(ctx.deps.db, ctx.deps.bus, ctx.deps.presence).update({
+      await readAccess(ctx, input.canvas_id);
+      await ctx.deps.presenceService.update({
         canvasId: input.canvas_id,
         userId: ctx.principal.userId,
         cursor: input.cursor ?? null,
@@ -190,6 +200,24 @@ export const syncRouter = router({
         typing: input.typing ?? false,
       });
       return { ok: true as const };
+    }),
+
+  /** RT-10: presence for polling clients (the socket's get `presence` frames instead). */
+  presenceList: authedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/api/v1/canvas/{canvas_id}/presence",
+        tags,
+        summary: "Who is online now, each with their latest cursor and typing state (RT-10)",
+        protect: true,
+      },
+    })
+    .input(z.object({ canvas_id: canvasId }))
+    .output(presenceListSchema)
+    .query(async ({ ctx, input }) => {
+      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
+      return { users: await ctx.deps.presenceService.list(input.canvas_id) };
     }),
 
   /** H6: leaves presence, not membership. */
@@ -207,11 +235,8 @@ export const syncRouter = router({
     .input(z.strictObject({ canvas_id: canvasId }))
     .output(okSchema)
     .mutation(async ({ ctx, input }) => {
-      await authorizeCanvas(ctx.deps.db, ctx.principal, input.canvas_id, "read");
-      await new PresenceService(ctx.deps.db, ctx.deps.bus, ctx.deps.presence).leave(
-        input.canvas_id,
-        ctx.principal.userId,
-      );
+      await readAccess(ctx, input.canvas_id);
+      await ctx.deps.presenceService.leave(input.canvas_id, ctx.principal.userId);
       return { ok: true as const };
     }),
 });

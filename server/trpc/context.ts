@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app";
+import type { CanvasAccess } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import { resolveClientAddress, type TrustedProxies } from "../domain/clientAddress";
 
@@ -13,6 +14,17 @@ export interface Context {
   userAgent: string | null;
   /** Set when a bearer token was sent but did not verify (401 even on public routes that check). */
   tokenError?: string;
+  /**
+   * A call on an open WebSocket (RT-2; server/trpc/socketCaller.ts). It spends the socket's own
+   * message budget (RATE_LIMITS.H1, counted by the connection) instead of the HTTP routes' limits.
+   */
+  transport?: "socket";
+  /**
+   * Socket calls: the read access the upgrade proved for the socket's canvas (API-1). The room
+   * closes the socket within 5 s of the user losing it (RT-6), so it stays true while the socket
+   * lives; write access is still checked on every mutate.
+   */
+  canvasAccess?: CanvasAccess;
 }
 
 /**

@@ -40,6 +40,34 @@ const TRPC_TO_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, string>> = {
   INTERNAL_SERVER_ERROR: "internal",
 };
 
+/** Node's codes for a peer that cannot be reached or went away. */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * True when an error means a dependency cannot be reached (the database down or restarting, its
+ * pool out of connections), so the caller should retry later: `unavailable` (503), the same on
+ * every transport. SQLSTATE class 08 (connection exception), 57P01..57P03 (shutdown, cannot
+ * connect now) and 53300 (too many connections); node-postgres's own pool and connection errors
+ * carry no code, only their message.
+ */
+export function isUnavailableError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (UNREACHABLE.has(code) || code.startsWith("08") || /^57P0[123]$/.test(code) || code === "53300")
+    return true;
+  const message = typeof e?.message === "string" ? e.message : "";
+  return /^(timeout exceeded when trying to connect|Connection terminated)/.test(message);
+}
+
 export function toTRPCError(error: DomainError): TRPCError {
   return new TRPCError({ code: DOMAIN_TO_TRPC[error.code], message: error.message, cause: error });
 }

@@ -8,7 +8,7 @@ import { ZodError } from "zod";
 import { DomainError } from "../domain/errors";
 import type { RateLimitId } from "../env";
 import type { Context } from "./context";
-import { problemCode, problemDetails, toTRPCError } from "./errors";
+import { isUnavailableError, problemCode, problemDetails, toTRPCError } from "./errors";
 import { enforceRateLimit } from "./rateLimit";
 
 export type Meta = OpenApiMeta<{
@@ -55,12 +55,19 @@ const t = initTRPC
   });
 
 /**
- * DomainErrors thrown below become typed tRPC errors here. (In tRPC v11 a try/catch around
- * `next()` catches nothing: the result says whether the call failed.)
+ * DomainErrors thrown below become typed tRPC errors here, and so does a dependency that cannot
+ * be reached (`unavailable`, 503: the database down is the same answer on every transport). (In
+ * tRPC v11 a try/catch around `next()` catches nothing: the result says whether the call failed.)
  */
-const domainErrors = t.middleware(async ({ next }) => {
+const domainErrors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) throw toTRPCError(result.error.cause);
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) throw toTRPCError(cause);
+  if (isUnavailableError(cause)) {
+    ctx.deps.log.warn({ err: cause, path }, "dependency unavailable");
+    throw toTRPCError(new DomainError("unavailable"));
+  }
   return result;
 });
 
@@ -68,9 +75,12 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
-/** API-2: every procedure spends a point of its `meta.rateLimit` rule (DEFAULT when unset). */
+/**
+ * API-2: every procedure spends a point of its `meta.rateLimit` rule (DEFAULT when unset). A socket
+ * call has spent one of its socket's budget already (RT-6: per socket for H1, SPEC §5).
+ */
 const rateLimited = t.middleware(async ({ ctx, meta, next }) => {
-  await enforceRateLimit(ctx, meta?.rateLimit ?? "DEFAULT");
+  if (ctx.transport !== "socket") await enforceRateLimit(ctx, meta?.rateLimit ?? "DEFAULT");
   return next();
 });
 

@@ -114,6 +114,8 @@ const MATRIX: RouteRow[] = [
     body: () => ({ cursor: { x: 1, y: 2 } }),
     expect: reads,
   },
+  // RT-10: what polling clients read of presence.
+  { id: "presence", method: "GET", path: "/api/v1/canvas/{canvas_id}/presence", expect: reads },
   { id: "H4", method: "GET", path: "/api/v1/canvas/{canvas_id}/snapshot", expect: reads },
   { id: "H6", method: "POST", path: "/api/v1/canvas/{canvas_id}/leave", body: () => ({}), expect: reads },
   { id: "A2", method: "GET", path: "/api/v1/canvas/{canvas_id}/blocks", query: "limit=10", expect: reads },

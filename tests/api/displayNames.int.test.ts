@@ -87,7 +87,8 @@ describe("display names", () => {
         await new Promise((r) => setTimeout(r, 25));
       }
       ws.close();
-      expect(relayed.find((e) => e.type === "presence")?.name).toBe(CLEAN);
+      // A presence call's bus message (`update`; sockets get it batched, RT-10).
+      expect(relayed.find((e) => e.type === "update")?.name).toBe(CLEAN);
       expect(relayed.find((e) => e.type === "join")?.users?.map((u) => u.name)).toEqual([CLEAN]);
     } finally {
       await unsubscribe();
