@@ -34,11 +34,11 @@
  * - The container must be `position: relative` (the overlay is absolutely positioned in it). It
  *   may be the scroll container itself or, when the window scrolls (useWindowVirtualizer), any box
  *   around the blocks list: positions are re-read on every scroll, resize and DOM change.
- * - While polling (no presence events over H4), the online list is reloaded from A8 every 2 s;
- *   it carries each online user's last cursor and typing state, so a polling client shows them
- *   too (RT-10), a little behind the live ones.
+ * - While polling (no presence events over H4), the online list (`GET …/presence`) is reloaded
+ *   every 2 s; it carries each online user's latest cursor and typing state, so a polling client
+ *   shows them too (RT-10), a little behind the live ones.
  * - `usePresence` owns the tracker: started on mount, stopped on unmount (clears our cursor for
- *   the others). It loads who is online from A8 (`GET /api/v1/canvas/{id}/permissions`).
+ *   the others). It loads who is online from `GET /api/v1/canvas/{id}/presence`.
  * - The engine needs `sendPresence(input)` and `onPresence(listener)` (src/lib/sync.ts has both).
  */
 export { ConnectionBadge, PresenceBar, type PresenceBarProps } from "./PresenceBar";

@@ -7,7 +7,7 @@ import {
   type PresenceEngine,
   PresenceTracker,
   type PresenceUser,
-  parseOnlineUsers,
+  parsePresenceList,
 } from "@/lib/presence";
 import type { ConnectionState } from "@/lib/syncOptions";
 
@@ -22,17 +22,16 @@ export interface UsePresenceOptions {
 }
 
 /**
- * How often a polling client reloads the online list, which carries everyone's last cursor and
- * typing state (RT-10: polling clients get presence through REST): as often as it polls H4, well
- * inside A8's 5/s.
+ * How often a polling client reloads the online list, which carries everyone's latest cursor and
+ * typing state (RT-10: polling clients get presence through REST): as often as it polls H4.
  */
 const ONLINE_POLL_MS = 2_000;
 
-/** A8: the canvas's members with `online: true` and their state, with the user's bearer token. */
+/** `GET …/presence`: who is online now, each with their latest state, with the user's token. */
 async function fetchOnlineUsers(canvasId: string): Promise<OnlineUser[]> {
-  const res = await apiFetch(`/api/v1/canvas/${encodeURIComponent(canvasId)}/permissions`);
+  const res = await apiFetch(`/api/v1/canvas/${encodeURIComponent(canvasId)}/presence`);
   if (!res.ok) throw new Error(`online list: HTTP ${res.status}`);
-  return parseOnlineUsers(await res.json());
+  return parsePresenceList(await res.json());
 }
 
 /**
@@ -82,8 +81,8 @@ export function usePresence({
     if (was === "reconnecting" || was === "offline") tracker.refresh();
   }, [connection, tracker]);
 
-  // H4 polling carries no presence events: the A8 list is then the news of who is online, where
-  // their cursors are and who types (and keeps them from being dropped as stale after 60 s).
+  // H4 polling carries no presence events: the presence list is then the news of who is online,
+  // where their cursors are and who types (and keeps them from being dropped as stale after 60 s).
   useEffect(() => {
     if (!tracker || connection !== "polling") return;
     const timer = setInterval(() => tracker.refresh(), ONLINE_POLL_MS);

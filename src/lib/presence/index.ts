@@ -1,6 +1,6 @@
 // UI-2 / RT-7 presence, framework-free: the tracker and what the React side needs from it.
 export { colorFor, initialsOf, PRESENCE_COLORS } from "./avatar";
-export { type PresenceEvent, parseOnlineUsers, parsePresenceEvent } from "./parse";
+export { type PresenceEvent, parsePresenceEvent, parsePresenceList } from "./parse";
 export {
   HEARTBEAT_MS,
   PRESENCE_SEND_INTERVAL_MS,

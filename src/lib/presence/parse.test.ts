@@ -1,36 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { parseOnlineUsers, parsePresenceEvent } from "./parse";
+import { parsePresenceEvent, parsePresenceList } from "./parse";
 
 describe("UI-2: helpers", () => {
-  it("A8 answer → online users only; malformed rows skipped", () => {
+  it("RT-10: the presence list (GET …/presence) → online users with their state; malformed rows skipped", () => {
     expect(
-      parseOnlineUsers({
+      parsePresenceList({
         users: [
-          { user_id: "a", name: "Ada", online: true },
-          { user_id: "b", name: "Bo", online: false },
-          { user_id: 3, name: "Bad", online: true },
+          { user_id: "a", name: "Ada", cursor: { x: 1, y: 2 }, block_id: "b", typing: true },
+          { user_id: "b", name: "Bo", cursor: null, block_id: null, typing: false },
+          { user_id: 3, name: "Bad" },
           null,
-        ],
-      }),
-    ).toEqual([{ user_id: "a", name: "Ada" }]);
-    expect(
-      parseOnlineUsers({
-        users: [
-          {
-            user_id: "a",
-            name: "Ada",
-            online: true,
-            presence: { cursor: { x: 1, y: 2 }, block_id: "b", typing: true },
-          },
-          { user_id: "b", name: "Bo", online: true, presence: null },
         ],
       }),
     ).toEqual([
       { user_id: "a", name: "Ada", state: { cursor: { x: 1, y: 2 }, block_id: "b", typing: true } },
-      { user_id: "b", name: "Bo" },
+      { user_id: "b", name: "Bo", state: { cursor: null, block_id: null, typing: false } },
     ]);
-    expect(parseOnlineUsers({})).toEqual([]);
-    expect(parseOnlineUsers(null)).toEqual([]);
+    expect(parsePresenceList({})).toEqual([]);
+    expect(parsePresenceList(null)).toEqual([]);
   });
 
   it("events are validated at the edge", () => {

@@ -6,15 +6,19 @@ export type PresenceEvent =
   | { type: "join"; users: PresenceUser[] }
   | { type: "leave"; user_id: string };
 
-/** A8's answer → the members online now; anything malformed is skipped, never thrown. */
-export function parseOnlineUsers(body: unknown): OnlineUser[] {
+/**
+ * `GET …/presence` (RT-10) → everyone online now, each with their latest cursor and typing
+ * state; anything malformed is skipped, never thrown.
+ */
+export function parsePresenceList(body: unknown): OnlineUser[] {
   if (!isRecord(body) || !Array.isArray(body.users)) return [];
   const out: OnlineUser[] = [];
-  for (const user of body.users) {
-    if (!isRecord(user) || user.online !== true || typeof user.user_id !== "string") continue;
-    const entry: OnlineUser = { user_id: user.user_id, name: typeof user.name === "string" ? user.name : "" };
-    if (isRecord(user.presence)) entry.state = parseState(user.presence);
-    out.push(entry);
+  for (const raw of body.users) {
+    const entry = parseEntry(raw);
+    if (entry) {
+      const { user_id, name, ...state } = entry;
+      out.push({ user_id, name, state });
+    }
   }
   return out;
 }

@@ -19,7 +19,7 @@ interface RemoteEntry extends PresencePeer {
 }
 
 /**
- * UI-2 / RT-7, receiving: who else is here. The online list (A8) seeds the others, with each
+ * UI-2 / RT-7, receiving: who else is here. The online list (`GET …/presence`) seeds the others, with each
  * one's last cursor and typing state; `join` adds, `leave` removes, `presence` (RT-10: one frame
  * holding every user that changed since the last) updates. An entry not heard from for 60 s is
  * dropped (a crashed tab sends no `leave`); a remote "typing" clears 4 s after its last

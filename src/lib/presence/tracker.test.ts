@@ -69,7 +69,7 @@ afterEach(() => {
 });
 
 describe("RT-7 / UI-2: who is online", () => {
-  it("RT-7: the initial online list (A8) seeds the others, never including me", async () => {
+  it("RT-7: the initial online list seeds the others, never including me", async () => {
     const { tracker } = setup([ME, BO, ADA]);
     tracker.start();
     await vi.advanceTimersByTimeAsync(0);
@@ -258,7 +258,7 @@ describe("RT-10: batched presence and polling clients", () => {
     tracker.stop();
   });
 
-  it("RT-10: a polling client shows the cursors and typing the online list (A8) carries, refreshed on every reload", async () => {
+  it("RT-10: a polling client shows the cursors and typing the online list (GET …/presence) carries, refreshed on every reload", async () => {
     const online: OnlineUser[] = [
       { ...ADA, state: { cursor: { x: 4, y: 5 }, block_id: "b1", typing: true } },
     ];

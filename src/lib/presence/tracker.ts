@@ -9,7 +9,7 @@ import { documentVisibility, type VisibilitySource } from "./visibility";
 export interface PresenceTrackerOptions {
   engine: PresenceEngine;
   me: PresenceUser;
-  /** The members online now (A8 `users` with `online: true`), with their state when known. */
+  /** Who is online now (`GET …/presence`), with their latest state when known. */
   fetchOnline: () => Promise<OnlineUser[]>;
   visibility?: VisibilitySource;
   now?: () => number;
@@ -22,7 +22,7 @@ export interface PresenceTrackerOptions {
  * UI-2 / RT-7: who else is on this canvas, where their pointer is, and whether they are typing
  * (the roster), and what we tell them about ourselves (the outbox). Framework-free
  * (subscribe/getSnapshot for useSyncExternalStore); the React side lives in
- * src/components/presence. A polling client reloads the A8 list (`refresh`) instead of hearing
+ * src/components/presence. A polling client reloads the online list (`refresh`) instead of hearing
  * events, so it sees cursors too.
  */
 export class PresenceTracker {

@@ -10,14 +10,14 @@ export interface CursorPoint {
   y: number;
 }
 
-/** One user's live state, as `presence` frames (RT-10) and A8's `users[].presence` carry it. */
+/** One user's live state, as `presence` frames (RT-10) and `GET …/presence` carry it. */
 export interface PresenceState {
   cursor: CursorPoint | null;
   block_id: string | null;
   typing: boolean;
 }
 
-/** An A8 user who is online, with their last known state when the server has one. */
+/** A user online now (`GET …/presence`), with their latest state when known. */
 export interface OnlineUser extends PresenceUser {
   state?: PresenceState;
 }
