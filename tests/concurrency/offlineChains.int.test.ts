@@ -1,5 +1,5 @@
 /**
- * MUT-9 / MUT-4 / MUT-10, client and server together: 2–3 real sync engines (src/lib/sync.ts)
+ * MUT-9 / MUT-4 / MUT-10, client and server together: 2–3 real sync engines (src/lib/sync/)
  * make random chains of edits while offline, from the same snapshot, then come back in a random
  * order against the real API server (REST polling and the WebSocket). Whatever the interleaving:
  * - no applied op changes a field that another user changed after its author's snapshot (a

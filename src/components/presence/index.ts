@@ -39,7 +39,7 @@
  *   shows them too (RT-10), a little behind the live ones.
  * - `usePresence` owns the tracker: started on mount, stopped on unmount (clears our cursor for
  *   the others). It loads who is online from `GET /api/v1/canvas/{id}/presence`.
- * - The engine needs `sendPresence(input)` and `onPresence(listener)` (src/lib/sync.ts has both).
+ * - The engine needs `sendPresence(input)` and `onPresence(listener)` (src/lib/sync/engine.ts has both).
  */
 export { ConnectionBadge, PresenceBar, type PresenceBarProps } from "./PresenceBar";
 export { RemoteCursors, type RemoteCursorsProps, usePresenceInput } from "./RemoteCursors";

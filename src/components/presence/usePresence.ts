@@ -9,7 +9,7 @@ import {
   type PresenceUser,
   parsePresenceList,
 } from "@/lib/presence";
-import type { ConnectionState } from "@/lib/syncOptions";
+import type { ConnectionState } from "@/lib/sync";
 
 export interface UsePresenceOptions {
   /** The editor's SyncEngine (anything with sendPresence/onPresence); null while it is being built. */
