@@ -12,9 +12,17 @@
  * Targets (issue): N=1000, R=20: p95 ≤ 2× the relay's p95 and zero loss; N=1000: the highest
  * R with p95 < 100 ms is ≥ 0.8× the relay's.
  *
+ * Presence storms (RT-10, issue 10): after the sweep, `users` on the canvas of whom `movers` move
+ * their cursor `hz` times a second (each mover its own user and socket, sending sync.presence)
+ * while the writers commit `edits` ops a second; the other users are the receivers. Reported:
+ * op p50/p95, lost/duplicated ops, presence frames per receiver per second (max and mean),
+ * whether every receiver sampled ended on each mover's last position, and a verdict (op p95 <
+ * 100 ms, nothing lost, ≤ 20 presence frames/s per receiver, last positions right).
+ * BENCH_PRESENCE ("300:50:20:10,1000:100:20:20" = users:movers:hz:edits; "" skips them).
+ *
  * Settings (env): BENCH_N (1000), BENCH_WRITERS (20), BENCH_SECONDS per rate (5),
  * BENCH_RATES ("20,50,100,150,200,250,300,400"), BENCH_THREADS receiver threads (1),
- * BENCH_ONLY=product|relay, BENCH_CPU_PROF=<dir> (--cpu-prof of the server child),
+ * BENCH_ONLY=product|relay|presence, BENCH_CPU_PROF=<dir> (--cpu-prof of the server child),
  * BENCH_REDIS=1 (fan out through Redis pub/sub at REDIS_URL, default redis://127.0.0.1:6379),
  * BENCH_DATABASE_URL (server to create the scratch database on; default the local direct
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_NICE=-10 (priority of this process and
@@ -38,6 +46,22 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RATES = (process.env.BENCH_RATES ?? "20,50,100,150,200,250,300,400").split(",").map(Number);
 const THREADS = Math.max(1, Number(process.env.BENCH_THREADS ?? 1));
 const ONLY = process.env.BENCH_ONLY;
+/** Presence storms: users, movers, moves per second per mover, edits per second. */
+interface PresenceScenario {
+  users: number;
+  movers: number;
+  hz: number;
+  edits: number;
+}
+const PRESENCE: PresenceScenario[] = (process.env.BENCH_PRESENCE ?? "300:50:20:10,1000:100:20:20")
+  .split(",")
+  .filter((t) => t.trim() !== "")
+  .map((t) => {
+    const [users, movers, hz, edits] = t.split(":").map(Number);
+    return { users: users!, movers: movers!, hz: hz!, edits: edits! };
+  });
+/** RT-10: at most one presence frame per receiver per 50 ms. */
+const PRESENCE_HZ_LIMIT = 20;
 const P95_LIMIT_MS = 100;
 /** BENCH_NICE=-10: run this process and the children at that priority (the cores are shared). */
 const NICE = process.env.BENCH_NICE === undefined ? null : Number(process.env.BENCH_NICE);
@@ -75,12 +99,24 @@ const WebSocket = require(workerData.wsPath);
 const BASE_MS = workerData.baseMs;
 const BUCKET_US = 50, BUCKETS = 200000; // 50 µs buckets up to 10 s
 const MARK = Buffer.from('"client_op_id":"');
+const PMARK = Buffer.from('"type":"presence"');
 const socks = [];
 let phase = null; // { id, seen: Uint8Array[] per socket, maxK, hist, max, got, dups, foreign }
 let late = 0, closed = 0, bytes = 0, frames = 0;
 function onFrame(i, data) {
   const at = data.indexOf(MARK);
-  if (at < 0) return;
+  if (at < 0) {
+    // RT-10 presence frames: counted per receiver; the first socket of a thread also reads them.
+    if (phase && data.indexOf(PMARK) >= 0) {
+      const t = performance.now();
+      if (phase.pres[i]++ === 0) phase.presFirst[i] = t;
+      phase.presLast[i] = t;
+      if (i === 0) {
+        for (const u of JSON.parse(data).result.data.users) phase.latest[u.user_id] = u.cursor ? u.cursor.x : null;
+      }
+    }
+    return;
+  }
   const s = data.toString("latin1", at + MARK.length, at + MARK.length + 36);
   const now = Math.round((performance.timeOrigin + performance.now() - BASE_MS) * 1000);
   bytes += data.length; frames++;
@@ -130,7 +166,9 @@ parentPort.on("message", async (m) => {
     parentPort.postMessage({ cmd: "connected", ok });
   } else if (m.cmd === "start") {
     phase = { id: m.phase, maxK: m.maxK, seen: socks.map(() => new Uint8Array(m.maxK)),
-      hist: new Uint32Array(BUCKETS), max: 0, got: 0, dups: 0, foreign: 0 };
+      hist: new Uint32Array(BUCKETS), max: 0, got: 0, dups: 0, foreign: 0,
+      pres: new Uint32Array(socks.length), presFirst: new Float64Array(socks.length),
+      presLast: new Float64Array(socks.length), latest: {} };
     late = 0;
     parentPort.postMessage({ cmd: "started" });
   } else if (m.cmd === "count") {
@@ -139,8 +177,17 @@ parentPort.on("message", async (m) => {
     const expected = m.expected; // the op indexes that must arrive (committed / sent)
     let lost = 0;
     for (const seen of phase.seen) for (const k of expected) if (!seen[k]) lost++;
+    // Presence frames per second of each receiver, between its first and its last one.
+    let presMax = 0, presSum = 0, presReceivers = 0;
+    phase.pres.forEach((c, j) => {
+      if (c < 2) return;
+      const hz = (c - 1) / ((phase.presLast[j] - phase.presFirst[j]) / 1000);
+      presSum += hz; presReceivers++;
+      if (hz > presMax) presMax = hz;
+    });
     const r = { cmd: "stats", hist: phase.hist, max: phase.max, got: phase.got, dups: phase.dups,
-      foreign: phase.foreign, lost, late, closed, avgBytes: frames ? bytes / frames : 0 };
+      foreign: phase.foreign, lost, late, closed, avgBytes: frames ? bytes / frames : 0,
+      presMax, presSum, presReceivers, latest: phase.latest };
     phase = null;
     parentPort.postMessage(r, [r.hist.buffer]);
   } else if (m.cmd === "close") {
@@ -161,6 +208,12 @@ interface ThreadReply {
   lost: number;
   closed: number;
   avgBytes: number;
+  /** Presence frames per second per receiver (first to last frame): the highest, their sum, how many. */
+  presMax: number;
+  presSum: number;
+  presReceivers: number;
+  /** The sampled receiver's last cursor x per user. */
+  latest: Record<string, number | null>;
 }
 
 class Receivers {
@@ -221,10 +274,22 @@ class Receivers {
       lost: sum("lost"),
       closed: sum("closed"),
       avgBytes: parts.reduce((s, p) => s + p.avgBytes, 0) / parts.length,
+      presMax: Math.max(...parts.map((p) => p.presMax)),
+      presMean:
+        parts.reduce((s, p) => s + p.presSum, 0) /
+        Math.max(
+          1,
+          parts.reduce((s, p) => s + p.presReceivers, 0),
+        ),
+      latest: parts.map((p) => p.latest),
     };
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     for (const w of this.workers) w.postMessage({ cmd: "close" });
     await Promise.all(this.workers.map((w) => new Promise((r) => w.once("exit", r))));
   }
@@ -494,7 +559,22 @@ interface MutateReply {
   error?: unknown;
 }
 
-async function productTarget(dbUrl: string, dataDir: string): Promise<{ target: Target; wsUrl: string }> {
+/** The one bench user holds every receiver and writer socket (SEC-5 caps them per user by default). */
+const MAX_SOCKETS = Math.max(N, ...PRESENCE.map((p) => p.users)) + W + 10;
+
+/** What the presence storms need of the product beyond the sweep's target. */
+interface ProductExtras {
+  /** The API's base URL, the canvas and its owner's token. */
+  url: string;
+  canvas: string;
+  token: string;
+  dbUrl: string;
+}
+
+async function productTarget(
+  dbUrl: string,
+  dataDir: string,
+): Promise<{ target: Target; wsUrl: string; extras: ProductExtras }> {
   const rateLimits = {
     H1: { points: 100_000, duration: 1 },
     H2: { points: 100_000, duration: 1 },
@@ -515,8 +595,8 @@ async function productTarget(dbUrl: string, dataDir: string): Promise<{ target: 
     DATABASE_POOL_SIZE: "20",
     RATE_LIMITS: JSON.stringify(rateLimits),
     // One bench user holds all N + W sockets of the room (SEC-5 caps them per user by default).
-    WS_MAX_SOCKETS_PER_USER_CANVAS: String(N + W + 10),
-    WS_MAX_SOCKETS_PER_USER: String(N + W + 10),
+    WS_MAX_SOCKETS_PER_USER_CANVAS: String(MAX_SOCKETS),
+    WS_MAX_SOCKETS_PER_USER: String(MAX_SOCKETS),
   };
   if (process.env.BENCH_REDIS) env.REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const prof = process.env.BENCH_CPU_PROF;
@@ -637,7 +717,7 @@ async function productTarget(dbUrl: string, dataDir: string): Promise<{ target: 
       await stopChild(child);
     },
   };
-  return { target, wsUrl };
+  return { target, wsUrl, extras: { url, canvas, token, dbUrl } };
 }
 
 async function relayTarget(frameBytes: number): Promise<{ target: Target; wsUrl: string }> {
@@ -676,6 +756,177 @@ async function relayTarget(frameBytes: number): Promise<{ target: Target; wsUrl:
 }
 
 // ---------------------------------------------------------------------------------------------
+// Presence storms (RT-10)
+
+interface PresenceRow {
+  scenario: string;
+  receivers: number;
+  movers: number;
+  move_hz: number;
+  edits_per_s: number;
+  ops: number;
+  op_p50_ms: number;
+  op_p95_ms: number;
+  lost: number;
+  dups: number;
+  closed: number;
+  /** Presence frames per second of a receiver (first to last frame): the highest, and the mean. */
+  presence_hz_max: number;
+  presence_hz_mean: number;
+  /** Every sampled receiver's last state of each mover is the mover's last move. */
+  last_positions_ok: boolean;
+  server_cpu_pct: number;
+  verdict: "MET" | "NOT MET";
+}
+
+/** `n` users of their own, writers of the canvas (straight in the scratch database), each with a socket. */
+async function openMovers(extras: ProductExtras, n: number, tag: string) {
+  const movers: { ws: WebSocket; userId: string; x: number }[] = [];
+  const db = new pg.Client({ connectionString: extras.dbUrl });
+  await db.connect();
+  try {
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(`${extras.url}/api/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          email: `mover-${tag}-${i}-${nonce}@bench.test`,
+          password: "bench-password-123",
+          name: `Mover ${i}`,
+        }),
+      });
+      if (!res.ok) throw new Error(`register mover: ${res.status} ${await res.text()}`);
+      const session = (await res.json()) as { user: { user_id: string }; access_token: string };
+      await db.query("INSERT INTO canvas_members (canvas_id, user_id, role) VALUES ($1, $2, 'writer')", [
+        extras.canvas,
+        session.user.user_id,
+      ]);
+      const ws = await openSocket(
+        `${extras.url.replace(/^http/, "ws")}/ws/canvas/${extras.canvas}?token=${session.access_token}`,
+      );
+      ws.on("message", () => {}); // answers to its presence calls: not measured
+      movers.push({ ws, userId: session.user.user_id, x: -1 });
+    }
+  } finally {
+    await db.end();
+  }
+  return movers;
+}
+
+/**
+ * One storm: each mover sends sync.presence `hz` times a second (x counts its moves), spread
+ * evenly, while the writers commit `edits` ops a second (open loop, as runPhase); then every op
+ * must arrive, and every sampled receiver must end on each mover's last position.
+ */
+async function presencePhase(
+  target: Target,
+  receivers: Receivers,
+  movers: { ws: WebSocket; userId: string; x: number }[],
+  phase: number,
+  sc: PresenceScenario,
+  seconds: number,
+): Promise<PresenceRow> {
+  const totalOps = Math.round(sc.edits * seconds);
+  target.reset();
+  await receivers.start(phase, totalOps + 1);
+  const cpu0 = cpuSeconds(target.pid);
+  const t0 = performance.now();
+  let rpc = 0;
+  await new Promise<void>((resolve) => {
+    let k = 0;
+    const moves = movers.map(() => 0);
+    const tick = () => {
+      const elapsed = performance.now() - t0;
+      const done = elapsed >= seconds * 1000;
+      while (k < totalOps && (k * 1000) / sc.edits <= elapsed) target.send(phase, k++);
+      movers.forEach((m, i) => {
+        while (!done && ((moves[i]! + i / movers.length) * 1000) / sc.hz <= elapsed) {
+          m.x = moves[i]!++;
+          m.ws.send(
+            JSON.stringify({
+              id: ++rpc,
+              method: "mutation",
+              params: { path: "sync.presence", input: { cursor: { x: m.x, y: i } } },
+            }),
+          );
+        }
+      });
+      if (done && k >= totalOps) return resolve();
+      setTimeout(tick, 2);
+    };
+    tick();
+  });
+  const expected = await target.settle();
+  const want = expected.length * receivers.n;
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline && (await receivers.received()) < want) await sleep(50);
+  // The last presence tick may be up to a second away in a big room.
+  await sleep(1_500);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(target.pid) - cpu0;
+  const s = await receivers.stop(expected);
+  const ms = (q: number) => Number(quantileMs(s.hist, s.got, q).toFixed(1));
+  const lastOk = s.latest.every((seen) => movers.every((m) => seen[m.userId] === m.x));
+  const row: PresenceRow = {
+    scenario: `${sc.movers} of ${sc.users} users at ${sc.hz}/s + ${sc.edits} edits/s`,
+    receivers: receivers.n,
+    movers: movers.length,
+    move_hz: sc.hz,
+    edits_per_s: sc.edits,
+    ops: expected.length,
+    op_p50_ms: ms(0.5),
+    op_p95_ms: ms(0.95),
+    lost: s.lost,
+    dups: s.dups,
+    closed: s.closed,
+    presence_hz_max: Number(s.presMax.toFixed(1)),
+    presence_hz_mean: Number(s.presMean.toFixed(1)),
+    last_positions_ok: lastOk,
+    server_cpu_pct: Math.round((cpu / wall) * 100),
+    verdict: "NOT MET",
+  };
+  const met =
+    row.op_p95_ms < P95_LIMIT_MS &&
+    row.lost === 0 &&
+    row.dups === 0 &&
+    row.closed === 0 &&
+    expected.length === totalOps &&
+    row.presence_hz_max <= PRESENCE_HZ_LIMIT &&
+    lastOk;
+  row.verdict = met ? "MET" : "NOT MET";
+  return row;
+}
+
+/** Runs every presence storm on the product, each with receivers and movers of its own. */
+async function presenceStorms(
+  target: Target,
+  wsUrl: string,
+  extras: ProductExtras,
+  rows: PresenceRow[],
+): Promise<void> {
+  const subscribe = JSON.stringify({
+    id: 1,
+    method: "subscription",
+    params: { path: "sync.events", input: {} },
+  });
+  let phase = 5000;
+  for (const [n, sc] of PRESENCE.entries()) {
+    const receivers = new Receivers(THREADS);
+    const movers = await openMovers(extras, sc.movers, String(n));
+    try {
+      receivers.n = await receivers.connect(wsUrl, subscribe, sc.users - sc.movers);
+      console.log(`presence storm ${n + 1}: ${receivers.n} receivers, ${movers.length} movers`);
+      const row = await presencePhase(target, receivers, movers, phase++, sc, SECONDS);
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    } finally {
+      for (const m of movers) m.ws.terminate();
+      await receivers.close();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 async function main() {
   const admin = new pg.Client({ connectionString: serverDbUrl });
   await admin.connect();
@@ -692,6 +943,8 @@ async function main() {
   const dbName = `potentia_fanout_${Date.now()}`;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "potentia-fanout-"));
   const rows: Row[] = [];
+  const presenceRows: PresenceRow[] = [];
+  let product: { target: Target; wsUrl: string; extras: ProductExtras } | null = null;
   let frameBytes = Number(process.env.BENCH_FRAME_BYTES ?? 0);
   const started = performance.now();
   const suts: Sut[] = [];
@@ -700,7 +953,10 @@ async function main() {
       await admin.query(`CREATE DATABASE ${dbName}`);
       const u = new URL(serverDbUrl);
       u.pathname = `/${dbName}`;
-      const { target, wsUrl } = await productTarget(u.toString(), dataDir);
+      product = await productTarget(u.toString(), dataDir);
+    }
+    if (product && ONLY !== "presence") {
+      const { target, wsUrl } = product;
       const receivers = new Receivers(THREADS);
       suts.push({ target, receivers, phase: 1, lastPass: 0, firstFail: 0 });
       const t = performance.now();
@@ -717,7 +973,7 @@ async function main() {
       const warm = await runPhase(target, receivers, suts[0]!.phase++, 20, 2);
       frameBytes ||= warm.frame_bytes;
     }
-    if (ONLY !== "product") {
+    if (ONLY !== "product" && ONLY !== "presence") {
       const { target, wsUrl } = await relayTarget(frameBytes || 700);
       const receivers = new Receivers(THREADS);
       suts.push({ target, receivers, phase: 1000, lastPass: 0, firstFail: 0 });
@@ -726,11 +982,17 @@ async function main() {
       await runPhase(target, receivers, suts.at(-1)!.phase++, 20, 2);
     }
     await sweep(suts, rows);
+    if (product && PRESENCE.length > 0 && (ONLY === undefined || ONLY === "presence")) {
+      // The sweep's subscribers would receive the storms' presence too: they leave first.
+      for (const sut of suts) await sut.receivers.close();
+      await presenceStorms(product.target, product.wsUrl, product.extras, presenceRows);
+    }
   } finally {
     for (const sut of suts) {
       await sut.receivers.close();
       await sut.target.close();
     }
+    if (product && !suts.some((s) => s.target === product?.target)) await product.target.close();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
     await rm(dataDir, { recursive: true, force: true });
@@ -773,6 +1035,16 @@ async function main() {
       `N=${N}: highest R with p95 < ${P95_LIMIT_MS} ms: product ${pMax}/s vs relay ${rMax}/s = ${target2.ratio}x ` +
         `(target ≥ 0.8x): ${target2.met ? "MET" : "NOT MET"}`,
     );
+  if (presenceRows.length > 0) {
+    console.log("\nPresence storms (RT-10):");
+    console.table(presenceRows);
+    for (const r of presenceRows)
+      console.log(
+        `${r.scenario}: op p95 ${r.op_p95_ms} ms (< ${P95_LIMIT_MS}), lost+dups ${r.lost + r.dups}, ` +
+          `≤ ${r.presence_hz_max} presence frames/s per receiver (≤ ${PRESENCE_HZ_LIMIT}), ` +
+          `last positions ${r.last_positions_ok ? "right" : "WRONG"}: ${r.verdict}`,
+      );
+  }
   console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
   const out = {
     when: new Date().toISOString(),
@@ -790,8 +1062,10 @@ async function main() {
       rates: RATES,
       receiver_threads: THREADS,
       redis: !!process.env.BENCH_REDIS,
+      presence: PRESENCE,
     },
     rows,
+    presence: presenceRows,
     targets: { r20_p95: target1, max_rate: target2 },
   };
   const dir = path.resolve("bench-results");
