@@ -65,6 +65,18 @@ describe("RT-10: the presence coalescer", () => {
     ]);
   });
 
+  it("RT-7: full() forgets a state not renewed for 60 s (someone gone without a leave)", () => {
+    let clock = 0;
+    const batch = new PresenceBatch(() => clock);
+    batch.set(entry("a", 1));
+    clock = 30_000;
+    batch.set(entry("b", 2));
+    clock = 60_001;
+    expect(batch.full()!.users).toEqual(["b"]);
+    clock = 90_001;
+    expect(batch.full()).toBeNull();
+  });
+
   it("RT-10: ticks are 50 ms apart unless a frame is big for one receiver or for the room's process", () => {
     expect(presenceInterval(2_000, 10)).toBe(PRESENCE_TICK_MS);
     // One receiver's budget: a 32 KiB frame every 250 ms is 128 KiB/s.

@@ -1,3 +1,4 @@
+import { PRESENCE_TTL_MS } from "../ports/presence";
 import type { PresenceEntry } from "../protocol/presence";
 
 /** RT-10: at most one presence frame per receiver per this many ms. */
@@ -35,8 +36,11 @@ export interface PresenceFrame {
  * removes a user from both, so a state queued before the leave is never sent after it.
  */
 export class PresenceBatch {
-  private readonly latest = new Map<string, string>();
+  /** user → the latest state's JSON, and when it came. */
+  private readonly latest = new Map<string, { json: string; at: number }>();
   private changed = new Set<string>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** True when some user changed since the last take. */
   get pending(): boolean {
@@ -46,7 +50,10 @@ export class PresenceBatch {
   set(entry: PresenceEntry): void {
     const { user_id, name, cursor, block_id, typing } = entry;
     // A fixed key order, so equal states serialise alike.
-    this.latest.set(user_id, JSON.stringify({ user_id, name, cursor, block_id, typing }));
+    this.latest.set(user_id, {
+      json: JSON.stringify({ user_id, name, cursor, block_id, typing }),
+      at: this.now(),
+    });
     this.changed.add(user_id);
   }
 
@@ -60,13 +67,18 @@ export class PresenceBatch {
     if (this.changed.size === 0) return null;
     const users = [...this.changed];
     this.changed = new Set();
-    return { json: frameOf(users.map((u) => this.latest.get(u) ?? "")), users };
+    return { json: frameOf(users.map((u) => this.latest.get(u)?.json ?? "")), users };
   }
 
-  /** Every user's latest state: for a receiver that missed ticks (it was backed up). */
+  /**
+   * Every user's latest state: for a receiver that missed ticks (it was backed up). A state older
+   * than RT-7's 60 s is someone gone without a leave (a REST caller): forgotten, not resent.
+   */
   full(): PresenceFrame | null {
+    const oldest = this.now() - PRESENCE_TTL_MS;
+    for (const [user, { at }] of this.latest) if (at <= oldest) this.latest.delete(user);
     if (this.latest.size === 0) return null;
-    return { json: frameOf([...this.latest.values()]), users: [...this.latest.keys()] };
+    return { json: frameOf([...this.latest.values()].map((l) => l.json)), users: [...this.latest.keys()] };
   }
 }
 

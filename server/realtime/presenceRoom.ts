@@ -46,7 +46,7 @@ export interface PresenceRoomDeps<R extends PresenceReceiver> {
  * order they happened; a leave also drops the user's queued state.
  */
 export class PresenceRoom<R extends PresenceReceiver = PresenceReceiver> {
-  private readonly batch = new PresenceBatch();
+  private readonly batch: PresenceBatch;
   private readonly now: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
   private ticking = false;
@@ -67,6 +67,7 @@ export class PresenceRoom<R extends PresenceReceiver = PresenceReceiver> {
     private readonly deps: PresenceRoomDeps<R>,
   ) {
     this.now = deps.now ?? Date.now;
+    this.batch = new PresenceBatch(this.now);
     // RT-7: keep this process's users alive in the registry; a dead process stops refreshing.
     this.refreshTimer = setInterval(() => {
       this.serially("presence refresh", async () => {
