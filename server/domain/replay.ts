@@ -1,5 +1,6 @@
-/** RT-5 / H4: a `since_seq` replay carries at most this many events; further behind is a resync. */
-export const MAX_REPLAY_EVENTS = 1000;
+import { MAX_REPLAY_EVENTS } from "../protocol/limits";
+
+export { MAX_REPLAY_EVENTS };
 
 /** What a replay needs to know of each event. */
 export interface ChainLink {

@@ -1,4 +1,7 @@
 import { type TextOp, type as textType } from "ot-text-unicode";
+import { codePoints, textOpSpan } from "../protocol/textOp";
+
+export { codePoints, textOpSpan };
 
 /** An applied op on a block after the base version, as the op log holds it. */
 export interface HistoryEntry {
@@ -26,35 +29,6 @@ export type RebaseOutcome =
   | { kind: "applied"; version: number; textOp: TextOp; content: string; mine: string | null }
   | { kind: "blocked"; version: number; mine: string | null }
   | { kind: "invalid"; version: number; code: "invalid_op" | "stale_base"; message: string };
-
-/** Characters (code points, as ot-text-unicode and PostgreSQL's char_length count them) of a string. */
-export function codePoints(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      n--;
-      i++;
-    }
-  }
-  return n;
-}
-
-/**
- * What an op does to the text it is applied to, in characters: `consumed` is what it reads of it
- * (skips + deletes), `deleted` and `inserted` what it removes and adds.
- */
-export function textOpSpan(op: TextOp): { consumed: number; deleted: number; inserted: number } {
-  let skipped = 0;
-  let deleted = 0;
-  let inserted = 0;
-  for (const c of op) {
-    if (typeof c === "number") skipped += c;
-    else if (typeof c === "string") inserted += codePoints(c);
-    else deleted += typeof c.d === "number" ? c.d : codePoints(c.d);
-  }
-  return { consumed: skipped + deleted, deleted, inserted };
-}
 
 /**
  * SEC-5: ot-text-unicode's `apply` walks every skip and delete count character by character,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenVerifier } from "../auth/principal";
 import type { Bus } from "../ports/bus";
-import { userChannel } from "../services/canvasService";
+import { userChannel } from "../protocol/channels";
 import { sendMethodNotAllowed, sendProblem } from "./problem";
 
 export const NOTIFICATIONS_PATH = "/api/v1/notifications/stream";

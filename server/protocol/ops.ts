@@ -1,13 +1,12 @@
-import { type TextOp, type as textType } from "ot-text-unicode";
 import { z } from "zod";
-import { textOpSpan } from "../domain/textRebase";
+import { MAX_CONTENT_CHARS, MAX_OPS_PER_REQUEST, MAX_TEXT_OP_COMPONENTS } from "./limits";
 import { MAX_INT4, storableObject, storableText } from "./storable";
+import { textOpProblem, textOpSpan } from "./textOp";
+
+export { MAX_CONTENT_CHARS, MAX_OPS_PER_REQUEST };
 
 /** Block types a canvas may hold (mirrors the CHECK on blocks.type). */
 export const BLOCK_TYPES = ["text", "heading", "todo", "code", "quote", "divider"] as const;
-export const MAX_OPS_PER_REQUEST = 50;
-/** A block's text, in characters (code points, as `char_length` counts: the CHECK on blocks.content). */
-export const MAX_CONTENT_CHARS = 100_000;
 
 /** A skip or delete count: a count past MAX_CONTENT_CHARS can never fit a block's text. */
 const count = z
@@ -21,7 +20,7 @@ const piece = storableText(z.string().min(1));
 const textOpComponent = z.union([count, piece, z.strictObject({ d: z.union([count, piece]) })]);
 
 /**
- * An `ot-text-unicode` op (MUT-5), checked by the type itself. SEC-5: ot-text-unicode walks skip
+ * An `ot-text-unicode` op (MUT-5), held to the type's own rules (`textOpProblem`). SEC-5: ot-text-unicode walks skip
  * and delete counts character by character (a skip of 1e8 over a 5-character text took 8.7 s),
  * so an op whose skips and deletes reach past the longest text a block can hold, or whose inserts
  * could never fit one, is refused here, before any work; the rebase (domain/textRebase.ts) then
@@ -30,10 +29,10 @@ const textOpComponent = z.union([count, piece, z.strictObject({ d: z.union([coun
 export const textOpSchema = z
   .array(textOpComponent)
   .min(1)
-  .max(10_000)
+  .max(MAX_TEXT_OP_COMPONENTS)
   .superRefine((op, ctx) => {
     // Runs only when every component has its type (zod skips refinements after a type error).
-    const { consumed, inserted } = textOpSpan(op as TextOp);
+    const { consumed, inserted } = textOpSpan(op);
     if (consumed > MAX_CONTENT_CHARS) {
       ctx.addIssue({
         code: "custom",
@@ -48,11 +47,8 @@ export const textOpSchema = z
       });
       return;
     }
-    try {
-      textType.checkOp(op);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `invalid text_op: ${(error as Error).message}` });
-    }
+    const problem = textOpProblem(op);
+    if (problem) ctx.addIssue({ code: "custom", message: `invalid text_op: ${problem}` });
   });
 
 const position = z

@@ -66,8 +66,6 @@ export interface LeaveEvent {
  */
 export type PresenceBusMessage = ({ type: "update" } & PresenceEntry) | JoinEvent | LeaveEvent;
 
-export const presenceChannel = (canvasId: string) => `presence:${canvasId}`;
-
 const stateSchema = {
   cursor: z.object({ x: z.number(), y: z.number() }).nullable(),
   block_id: z.string().nullable(),

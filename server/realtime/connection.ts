@@ -4,8 +4,15 @@ import type { WebSocket } from "ws";
 import type { CanvasAccess } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import type { RateRule } from "../env";
-import { CloseCodes } from "./closeCodes";
-import { clientMessageSchema, errorFrame, errorShapeFrame, eventsInputSchema, resultFrame } from "./protocol";
+import { CloseCodes } from "../protocol/closeCodes";
+import {
+  clientMessageSchema,
+  errorFrame,
+  errorShapeFrame,
+  eventsInputSchema,
+  resultFrame,
+  SYNC_PATHS,
+} from "../protocol/wire";
 import { Subscriber } from "./subscriber";
 
 /** Rejected messages within 10 s after which a flooding socket is closed (RT-6). */
@@ -31,11 +38,11 @@ export interface ConnectionInfo {
 }
 
 /** The mutations a socket may call (RT-2); `sync.events` is the room's. */
-export type SocketMutation = "sync.mutate" | "sync.presence" | "sync.leave";
+export type SocketMutation = (typeof SYNC_PATHS)["mutate" | "presence" | "leave"];
 export const SOCKET_MUTATIONS: ReadonlySet<string> = new Set<SocketMutation>([
-  "sync.mutate",
-  "sync.presence",
-  "sync.leave",
+  SYNC_PATHS.mutate,
+  SYNC_PATHS.presence,
+  SYNC_PATHS.leave,
 ]);
 
 /** A call's answer: the procedure's output, or its error as the HTTP side's formatter shapes it. */
@@ -198,7 +205,7 @@ export class Connection {
       return this.send(resultFrame(m.id, jsonrpc, { type: "stopped" }));
     }
     const { path, input, lastEventId } = m.params;
-    if (path === "sync.events" && m.method === "subscription") {
+    if (path === SYNC_PATHS.events && m.method === "subscription") {
       const parsedInput = eventsInputSchema.safeParse(input);
       if (!parsedInput.success)
         return this.send(

@@ -4,9 +4,10 @@ import type { WebSocket } from "ws";
 import type { Database } from "../db/sql";
 import type { RateRule } from "../env";
 import type { Bus } from "../ports/bus";
+import { canvasControlChannel } from "../protocol/channels";
+import { CloseCodes } from "../protocol/closeCodes";
 import type { OpEvent } from "../protocol/ops";
 import type { PresenceService } from "../services/presenceService";
-import { CloseCodes } from "./closeCodes";
 import { Connection, type ConnectionHost, type ConnectionInfo, type SocketCalls } from "./connection";
 import { PresenceRoom } from "./presenceRoom";
 import { CanvasRoom } from "./room";
@@ -250,7 +251,7 @@ export class RealtimeHub implements ConnectionHost {
       await room.open();
       await presence.open();
       entry.unsubscribe.push(
-        await this.deps.bus.subscribe(`canvas-control:${canvasId}`, (message) =>
+        await this.deps.bus.subscribe(canvasControlChannel(canvasId), (message) =>
           this.onControl(canvasId, message),
         ),
       );

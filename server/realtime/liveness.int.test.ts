@@ -6,7 +6,7 @@ import WebSocket from "ws";
 import { z } from "zod";
 import { startTestApi, type TestApi, type TestUser } from "../../tests/support/apiHarness";
 import { TestWsClient } from "../../tests/support/wsClient";
-import { CloseCodes } from "./closeCodes";
+import { CloseCodes } from "../protocol/closeCodes";
 
 // The shape of the socket's procedures, for @trpc/client's types only (nothing of it runs).
 const t = initTRPC.create();

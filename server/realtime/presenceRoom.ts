@@ -1,7 +1,9 @@
 import type { WebSocket } from "ws";
 import type { Bus } from "../ports/bus";
 import { PRESENCE_REFRESH_MS } from "../ports/presence";
-import { type PresenceBusMessage, presenceChannel } from "../protocol/presence";
+import { presenceChannel } from "../protocol/channels";
+import type { PresenceBusMessage } from "../protocol/presence";
+import { plainDataFrame } from "../protocol/wire";
 import type { PresenceService } from "../services/presenceService";
 import { PresenceBatch, type PresenceFrame, presenceInterval } from "./presenceBatch";
 
@@ -190,7 +192,7 @@ export class PresenceRoom<R extends PresenceReceiver = PresenceReceiver> {
         if (!use) continue;
         let buffer = cache.get(receiver.head);
         if (!buffer) {
-          buffer = Buffer.from(`${receiver.head}"data":${use.json}}}`);
+          buffer = Buffer.from(plainDataFrame(receiver.head, use.json));
           cache.set(receiver.head, buffer);
         }
         this.deps.send(receiver, buffer);

@@ -2,8 +2,8 @@ import { canvasHead, eventsAfter, replaySince } from "../db/opLog";
 import type { Database } from "../db/sql";
 import { MAX_REPLAY_EVENTS, replayIsComplete } from "../domain/replay";
 import type { Bus } from "../ports/bus";
+import { type CanvasBusMessage, canvasChannel } from "../protocol/channels";
 import type { OpEvent } from "../protocol/ops";
-import { type CanvasBusMessage, canvasChannel } from "../services/canvasSync";
 import type { Subscriber } from "./subscriber";
 
 export interface RoomDeps {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi, type TestUser } from "../../tests/support/apiHarness";
 import { type Frame, TestWsClient } from "../../tests/support/wsClient";
-import { CloseCodes } from "./closeCodes";
+import { CloseCodes } from "../protocol/closeCodes";
 
 /**
  * SEC-5 on the socket: work is bounded per call, not per frame. The per-socket budget is RT-6's

@@ -1,4 +1,5 @@
 import type { WebSocket } from "ws";
+import { dataFrameHead, plainDataFrame, trackedDataFrame } from "../protocol/wire";
 
 /** The last op frame built, shared by every subscriber with the same envelope head. */
 const lastFrame = { seq: -1, json: "", head: "", frame: "" };
@@ -24,7 +25,7 @@ export class Subscriber {
     jsonrpc: boolean,
     private readonly send: (socket: WebSocket, frame: string) => void,
   ) {
-    this.head = `{${jsonrpc ? '"jsonrpc":"2.0",' : ""}"id":${idJson},"result":{"type":"data",`;
+    this.head = dataFrameHead(idJson, jsonrpc);
   }
 
   /** A tracked op event: its server_seq is the event id the client resumes from. */
@@ -48,14 +49,14 @@ export class Subscriber {
       c.seq = seq;
       c.json = json;
       c.head = this.head;
-      c.frame = `${this.head}"id":"${seq}","data":{"id":"${seq}","data":${json}}}}`;
+      c.frame = trackedDataFrame(this.head, seq, json);
     }
     this.send(this.socket, c.frame);
   }
 
   /** An untracked event (presence, join, leave, resync). */
   sendPlain(json: string): void {
-    this.send(this.socket, `${this.head}"data":${json}}}`);
+    this.send(this.socket, plainDataFrame(this.head, json));
   }
 
   /** Ends the replay: flushes what arrived live meanwhile, in order, without duplicates. */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi, type TestUser } from "../../tests/support/apiHarness";
 import { TestWsClient } from "../../tests/support/wsClient";
-import { CloseCodes } from "./closeCodes";
+import { CloseCodes } from "../protocol/closeCodes";
 
 let api: TestApi;
 let owner: TestUser;

@@ -6,12 +6,11 @@ import { authorizeCanvas, type CanvasAccess } from "../auth/access";
 import type { TokenVerifier } from "../auth/principal";
 import { resolveClientAddress, type TrustedProxies } from "../domain/clientAddress";
 import { DomainError } from "../domain/errors";
+import { CloseCodes } from "../protocol/closeCodes";
+import { MAX_MESSAGE_BYTES } from "../protocol/limits";
 import { RETIRED_SUBPROTOCOLS, SUBPROTOCOL } from "../protocol/version";
-import { CloseCodes } from "./closeCodes";
 import type { RealtimeHub } from "./hub";
 
-/** RT-6: largest accepted message; the ws library closes with 1009 past it. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** RT-6: heartbeat; a socket that missed one ping is dropped. */
 export const HEARTBEAT_MS = 30_000;
 

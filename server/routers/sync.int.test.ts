@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi, type TestUser } from "../../tests/support/apiHarness";
 import { applyOpEvent } from "../domain/delta";
 import type { BlockJson, OpEvent } from "../protocol/ops";
-import { presenceChannel } from "../protocol/presence";
-import { canvasChannel } from "../services/canvasSync";
+import { canvasChannel, presenceChannel } from "../protocol/channels";
 import { PresenceService } from "../services/presenceService";
 
 // Generous per-route limits: these tests are about the routes, not the API-2 middleware.

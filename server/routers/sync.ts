@@ -9,6 +9,7 @@ import type { Principal } from "../auth/principal";
 import { inCanary } from "../domain/canary";
 import { DomainError } from "../domain/errors";
 import { realtimeWsUrl } from "../domain/wsUrl";
+import { POLL_INTERVAL_MS } from "../protocol/limits";
 import { opsSchema } from "../protocol/ops";
 import { presenceInputSchema, presenceListSchema } from "../protocol/presence";
 import { canvasOutputSchema, mutateOutputSchema, okSchema, snapshotOutputSchema } from "../protocol/rest";
@@ -16,9 +17,6 @@ import { SUBPROTOCOL } from "../protocol/version";
 import { SnapshotService } from "../services/snapshotService";
 import type { Context } from "../trpc/context";
 import { authedProcedure, router } from "../trpc/init";
-
-/** Polling clients (realtime.mode "polling") call H4 this often. */
-export const POLL_INTERVAL_MS = 2000;
 
 const canvasId = z.uuid();
 const tags = ["sync"];

@@ -9,6 +9,7 @@ import type { Database, SqlClient } from "../db/sql";
 import { cleanDisplayName } from "../domain/displayName";
 import { DomainError } from "../domain/errors";
 import type { Bus } from "../ports/bus";
+import { type ControlMessage, canvasControlChannel, userChannel } from "../protocol/channels";
 import { once } from "./idempotency";
 
 export interface CanvasDeps {
@@ -37,16 +38,6 @@ export interface CanvasView {
   /** When the last block op of the canvas was applied; null before the first. */
   last_change_at: string | null;
 }
-
-/** Real-time control messages (`canvas-control:<id>`, `user:<id>`), read by the RT engine and RT-8. */
-export type ControlMessage =
-  | { type: "canvas_deleted"; canvas_id: string }
-  | { type: "canvas_updated"; canvas_id: string; title: string; updated_at: string }
-  | { type: "member_added" | "member_changed"; canvas_id: string; user_id: string; role: CanvasRole }
-  | { type: "member_removed"; canvas_id: string; user_id: string };
-
-export const canvasControlChannel = (canvasId: string) => `canvas-control:${canvasId}`;
-export const userChannel = (userId: string) => `user:${userId}`;
 
 type Ts = Date | string;
 const iso = (t: Ts) => new Date(t).toISOString();

@@ -4,8 +4,9 @@ import { createTestDatabase, type TestDatabase } from "../../tests/support/testD
 import { createPgDatabase } from "../db/pgDatabase";
 import type { Database } from "../db/sql";
 import { MemoryBus } from "../ports/memoryBus";
+import { type CanvasBusMessage, canvasChannel } from "../protocol/channels";
 import type { OpEvent } from "../protocol/ops";
-import { type CanvasBusMessage, CanvasSync, canvasChannel } from "./canvasSync";
+import { CanvasSync } from "./canvasSync";
 
 let t: TestDatabase;
 let db: Database;

@@ -3,19 +3,13 @@ import type { Database, SqlClient } from "../db/sql";
 import { DomainError } from "../domain/errors";
 import { type HistoryEntry, rebaseTextOp } from "../domain/textRebase";
 import type { RateRule } from "../env";
+import { type CanvasBusMessage, canvasChannel } from "../protocol/channels";
 import { MAX_CONTENT_CHARS, type Op, type OpEvent, type OpResult, opSchema } from "../protocol/ops";
 
 /** What canvasSync needs of the bus port: publish after commit. */
 export interface Publisher {
   publish(channel: string, message: string): Promise<void>;
 }
-
-/** The message published on `canvasChannel(id)` after each committed group. */
-export interface CanvasBusMessage {
-  canvas_id: string;
-  events: OpEvent[];
-}
-export const canvasChannel = (canvasId: string) => `canvas:${canvasId}`;
 
 export interface MutateRequest {
   canvasId: string;

@@ -13,15 +13,8 @@ import { NOT_PENDING } from "../db/invitations";
 import type { SqlClient } from "../db/sql";
 import { cleanDisplayName } from "../domain/displayName";
 import { DomainError } from "../domain/errors";
-import {
-  type Actor,
-  audit,
-  type CanvasDeps,
-  type ControlMessage,
-  canvasControlChannel,
-  publishControl,
-  userChannel,
-} from "./canvasService";
+import { type ControlMessage, canvasControlChannel, userChannel } from "../protocol/channels";
+import { type Actor, audit, type CanvasDeps, publishControl } from "./canvasService";
 
 export interface MemberView {
   user_id: string;

@@ -15,13 +15,13 @@ import { cleanDisplayName } from "../domain/displayName";
 import { DomainError } from "../domain/errors";
 import type { Bus } from "../ports/bus";
 import { PRESENCE_REFRESH_MS, type PresenceRegistry } from "../ports/presence";
-import {
-  type JoinEvent,
-  type LeaveEvent,
-  type PresenceBusMessage,
-  type PresenceEntry,
-  type PresenceState,
-  presenceChannel,
+import { presenceChannel } from "../protocol/channels";
+import type {
+  JoinEvent,
+  LeaveEvent,
+  PresenceBusMessage,
+  PresenceEntry,
+  PresenceState,
 } from "../protocol/presence";
 
 /** RT-7: last_active_at is written at most this often per user and canvas. */

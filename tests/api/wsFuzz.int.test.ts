@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloseCodes } from "../../server/realtime/closeCodes";
+import { CloseCodes } from "../../server/protocol/closeCodes";
 import { startTestApi, type TestApi, type TestUser } from "../support/apiHarness";
 import { type Frame, TestWsClient } from "../support/wsClient";
 

@@ -1,9 +1,8 @@
 import { type as textType } from "ot-text-unicode";
+import { MAX_OPS_PER_REQUEST } from "../../../server/protocol/limits";
 import { applyPending, diffOp, invertTextOp } from "./localApply";
 import type { PendingOp } from "./pendingStore";
 import type { BlockJson, Op, OpEvent, TextOp } from "./types";
-
-export const MAX_OPS_PER_REQUEST = 50;
 
 const TEXT_ONLY_KEYS = new Set([
   "client_op_id",

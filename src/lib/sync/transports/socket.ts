@@ -1,3 +1,6 @@
+import { CloseCodes } from "../../../../server/protocol/closeCodes";
+import { SUBPROTOCOL } from "../../../../server/protocol/version";
+import { eventOf, type ServerFrame, SYNC_PATHS } from "../../../../server/protocol/wire";
 import type {
   ClosedReason,
   Op,
@@ -23,9 +26,10 @@ export interface SocketLike {
 export type SocketCtor = new (url: string, protocols?: string | string[]) => SocketLike;
 
 export interface WsTransportOptions {
-  /** A1's `ws_url` with `?token=` appended (or pass `protocols`: ["bearer.<jwt>", "potentia.v1"]). */
+  /** A1's `ws_url` with `?token=` appended (or pass `bearer.<jwt>` in `protocols`). */
   url: string;
   WebSocket: SocketCtor;
+  /** Subprotocols offered besides the protocol version (RT-9: `potentia.v2` is always offered). */
   protocols?: string[];
   /** The socket has no snapshot procedure: H4 over REST. */
   snapshot: (sinceSeq?: number) => Promise<SnapshotResult>;
@@ -40,7 +44,10 @@ export interface WsTransportOptions {
 const MUTATION_TIMEOUT_MS = 10_000;
 
 /** Close codes after which reconnecting cannot help (REALTIME.md: "stop"). */
-const CLOSED_BY_CODE: Record<number, ClosedReason> = { 4403: "access_removed", 4404: "canvas_deleted" };
+const CLOSED_BY_CODE: Record<number, ClosedReason> = {
+  [CloseCodes.FORBIDDEN]: "access_removed",
+  [CloseCodes.CANVAS_DELETED]: "canvas_deleted",
+};
 
 /** tRPC error codes worth a retry: the ops stay queued rather than being dropped. */
 const RETRYABLE_TRPC_CODES = new Set([
@@ -49,12 +56,6 @@ const RETRYABLE_TRPC_CODES = new Set([
   "INTERNAL_SERVER_ERROR",
   "SERVICE_UNAVAILABLE",
 ]);
-
-interface Frame {
-  id?: number | string | null;
-  result?: { type?: string; id?: string; data?: unknown };
-  error?: { message?: string; data?: { code?: string } };
-}
 
 /**
  * tRPC's WebSocket wire protocol with plain JSON (RT-1, RT-2): one socket per subscription,
@@ -99,15 +100,15 @@ export function createWsTransport(options: WsTransportOptions): SyncTransport {
     snapshot: options.snapshot,
     mutate: (ops: Op[]) =>
       mutation<{ results: OpResult[] }>(
-        "sync.mutate",
+        SYNC_PATHS.mutate,
         { ops },
         options.mutationTimeoutMs ?? MUTATION_TIMEOUT_MS,
       ),
     presence: async (input: PresenceInput) => {
-      await mutation<unknown>("sync.presence", input);
+      await mutation<unknown>(SYNC_PATHS.presence, input);
     },
     subscribe(sinceSeq: number, handlers: SubscribeHandlers) {
-      const ws = new options.WebSocket(options.url, options.protocols);
+      const ws = new options.WebSocket(options.url, [SUBPROTOCOL, ...(options.protocols ?? [])]);
       socket = ws;
       const subId = nextId++;
       let closed = false;
@@ -123,20 +124,20 @@ export function createWsTransport(options: WsTransportOptions): SyncTransport {
           JSON.stringify({
             id: subId,
             method: "subscription",
-            params: { path: "sync.events", input: { since_seq: sinceSeq } },
+            params: { path: SYNC_PATHS.events, input: { since_seq: sinceSeq } },
           }),
         );
       };
       ws.onmessage = (ev) => {
-        let frame: Frame;
+        let frame: ServerFrame;
         try {
-          frame = JSON.parse(String(ev.data)) as Frame;
+          frame = JSON.parse(String(ev.data)) as ServerFrame;
         } catch {
           return;
         }
         if (frame.id === subId) {
           if (frame.result?.type === "started") handlers.onOpen?.();
-          else if (frame.result?.type === "data") handlers.onEvent(unwrapTracked(frame.result.data));
+          else if (frame.result?.type === "data") handlers.onEvent(eventOf(frame.result.data) as SyncEvent);
           else if (frame.error || frame.result?.type === "stopped") ws.close(1000);
           return;
         }
@@ -179,12 +180,4 @@ export function createWsTransport(options: WsTransportOptions): SyncTransport {
       };
     },
   };
-}
-
-/** Tracked events come as `{ id: "<seq>", data: <event> }` (REALTIME.md). */
-function unwrapTracked(data: unknown): SyncEvent {
-  if (data && typeof data === "object" && !("type" in data) && "data" in data) {
-    return (data as { data: SyncEvent }).data;
-  }
-  return data as SyncEvent;
 }

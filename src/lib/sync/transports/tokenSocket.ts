@@ -1,3 +1,4 @@
+import { CloseCodes } from "../../../../server/protocol/closeCodes";
 import type { SocketCtor, SocketLike } from "./socket";
 
 /**
@@ -31,7 +32,7 @@ export function tokenSocketClass(getToken: () => Promise<string>): SocketCtor {
         () => {
           if (this.closed) return;
           this.closed = true;
-          this.onclose?.({ code: 4401 });
+          this.onclose?.({ code: CloseCodes.TOKEN_EXPIRED });
         },
       );
     }
