@@ -2,13 +2,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createPartitionsWorker } from "../workers/partitions.worker";
-import { loadSigningKeys, type SigningKeys } from "./auth/keys";
+import { loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import { migrate } from "./db/migrate";
 import { createPgDatabase } from "./db/pgDatabase";
 import { createPgliteDatabase } from "./db/pgliteDatabase";
 import type { Database } from "./db/sql";
 import { vectorAvailable } from "./db/vector";
+import type { AppDeps } from "./deps";
 import type { Env } from "./env";
 import { handleHealth } from "./http/health";
 import { handleInternal } from "./http/internal";
@@ -37,25 +38,7 @@ import { ensureDemo } from "./services/demo";
 import { PresenceService } from "./services/presenceService";
 import { createSocketCalls } from "./trpc/socketCaller";
 
-export interface AppDeps {
-  env: Env;
-  log: Logger;
-  db: Database;
-  bus: Bus;
-  canvasSync: CanvasSync;
-  keys: SigningKeys;
-  tokens: AccessTokens;
-  /** Identity (AUTH-1..3): register, login, refresh rotation, logout. */
-  auth: AuthService;
-  /** API-2 rate limits: shared through Redis in production, per process otherwise. */
-  limiter: Limiter;
-  /** OPS-1 metrics of this instance (its own registry), served at S1 `/metrics`. */
-  metrics: Metrics;
-  /** RT-7: who is online where (Redis in production, so no process's death leaves ghosts). */
-  presence: PresenceRegistry;
-  /** RT-7 / RT-10: presence calls and socket lifecycles (one per process: it caches its checks). */
-  presenceService: PresenceService;
-}
+export type { AppDeps };
 
 export interface App {
   deps: AppDeps;

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { createOpenApiNodeHttpHandler, generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
-import type { AppDeps } from "../app";
+import type { AppDeps } from "../deps";
 import { DEFAULT_RATE_LIMITS, type Env } from "../env";
 import type { AppRouter } from "../routers";
 import { createContext } from "../trpc/context";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
-import type { AppDeps } from "../app";
+import type { AppDeps } from "../deps";
 import type { AppRouter } from "../routers";
 import { createContext } from "../trpc/context";
 import { readBodyText } from "./problem";

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AppDeps } from "../app";
+import type { AppDeps } from "../deps";
 import type { CanvasAccess } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import { resolveClientAddress, type TrustedProxies } from "../domain/clientAddress";

@@ -6,7 +6,7 @@
  * `data.httpStatus`, `data.problem`; an unavailable database is `SERVICE_UNAVAILABLE` on both).
  */
 import { getErrorShape, getTRPCErrorFromUnknown, TRPCError } from "@trpc/server";
-import type { AppDeps } from "../app";
+import type { AppDeps } from "../deps";
 import type { ConnectionInfo, SocketCalls, SocketMutation } from "../realtime/connection";
 import type { AppRouter } from "../routers";
 import type { Context } from "./context";
