@@ -17,6 +17,12 @@ export interface MutateRequest {
   ops: readonly unknown[];
   ip?: string | null;
   userAgent?: string | null;
+  /**
+   * API-1 inside the commit (RT-11): the caller checked the token's scopes only; the group's
+   * transaction checks under the canvas lock that the user is a writer or owner, and the request
+   * is refused (`forbidden`, or `canvas_not_found` for a non-member) otherwise.
+   */
+  checkWrite?: boolean;
 }
 
 export interface MutateResponse {
@@ -53,6 +59,7 @@ interface SqlRequest {
   user_agent: string | null;
   rate: RateRule | null;
   rate_limited?: boolean;
+  check_write?: boolean;
   ops: (Op & { text_rebase?: unknown })[];
 }
 
@@ -150,6 +157,18 @@ function toDomainError(error: unknown): DomainError | null {
   if (error instanceof DomainError) return error;
   const e = error as { code?: string; hint?: string };
   if (e?.code === "P0002" && e.hint === "canvas_not_found") return new DomainError("canvas_not_found");
+  return null;
+}
+
+/**
+ * A request the group's write check refused (potentia_check_writers): API-1's answers — 403 for a
+ * member without the right, 404 for anyone else. Its group reruns request by request.
+ */
+function writeRefusal(error: unknown): DomainError | null {
+  const e = error as { code?: string; hint?: string };
+  if (e?.code !== "P0001") return null;
+  if (e.hint === "forbidden") return new DomainError("forbidden", "you may not write to this canvas");
+  if (e.hint === "not_member") return new DomainError("canvas_not_found");
   return null;
 }
 
@@ -251,6 +270,12 @@ export class CanvasSync {
       this.settle(batch, out);
       await this.publish(canvasId, out.events);
     } catch (error) {
+      const refused = writeRefusal(error);
+      if (refused) {
+        if (batch.length === 1) batch[0]!.reject(refused);
+        else for (const pending of batch) await this.commitGroup(canvasId, [pending], fast);
+        return;
+      }
       const mapped = toDomainError(error);
       if (!mapped && fast) {
         if (!isOpRefusal(error))
@@ -299,6 +324,7 @@ export class CanvasSync {
       ip: p.request.ip ?? null,
       user_agent: p.request.userAgent ?? null,
       rate: this.opts.rpcRate,
+      ...(p.request.checkWrite ? { check_write: true } : {}),
       ops: p.valid.map((v) => v.op),
     }));
   }
