@@ -500,12 +500,9 @@ export class CanvasSync {
           state.history.push({ version: state.version, text_op: outcome.textOp, content_set: false });
           return {
             ...op,
-            text_rebase: {
-              version: outcome.version,
-              text_op: outcome.textOp,
-              content: outcome.content,
-              mine: outcome.mine,
-            },
+            // The database applies text_op to the content itself (potentia_apply_text_op): the
+            // new text does not travel with every keystroke (RT-11), nor does `mine` (conflicts only).
+            text_rebase: { version: outcome.version, text_op: outcome.textOp },
           };
         }
         if (outcome.kind === "blocked")

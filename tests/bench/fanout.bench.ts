@@ -60,6 +60,12 @@ const PRESENCE: PresenceScenario[] = (process.env.BENCH_PRESENCE ?? "300:50:20:1
     const [users, movers, hz, edits] = t.split(":").map(Number);
     return { users: users!, movers: movers!, hz: hz!, edits: edits! };
   });
+/** The big-block scenario's text size (RT-9, RT-11). */
+const BIG_CHARS = 20_000;
+/** Runs of each target scenario (their spread is reported, not the best one). */
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+/** BENCH_SWEEP=1: also sweep the rates at N (the highest rate with p95 < 100 ms, product vs relay). */
+const SWEEP = process.env.BENCH_SWEEP === "1";
 /** RT-10: at most one presence frame per receiver per 50 ms. */
 const PRESENCE_HZ_LIMIT = 20;
 const P95_LIMIT_MS = 100;
@@ -119,9 +125,9 @@ function onFrame(i, data) {
   }
   const s = data.toString("latin1", at + MARK.length, at + MARK.length + 36);
   const now = Math.round((performance.timeOrigin + performance.now() - BASE_MS) * 1000);
-  bytes += data.length; frames++;
   const p = parseInt(s.slice(9, 13), 16);
   if (!phase || p !== phase.id) { late++; return; }
+  bytes += data.length; frames++;
   const k = parseInt(s.slice(0, 8), 16);
   const lat = now - parseInt(s.slice(24, 36), 16);
   const seen = phase.seen[i];
@@ -169,7 +175,7 @@ parentPort.on("message", async (m) => {
       hist: new Uint32Array(BUCKETS), max: 0, got: 0, dups: 0, foreign: 0,
       pres: new Uint32Array(socks.length), presFirst: new Float64Array(socks.length),
       presLast: new Float64Array(socks.length), latest: {} };
-    late = 0;
+    late = 0; bytes = 0; frames = 0;
     parentPort.postMessage({ cmd: "started" });
   } else if (m.cmd === "count") {
     parentPort.postMessage({ cmd: "count", got: phase ? phase.got : 0 });
@@ -413,6 +419,8 @@ interface Target {
   reset(): void;
   /** Send → commit acknowledgement (ms) of the phase's ops (product only). */
   acks(): number[];
+  /** The product's writers edit small blocks (the default) or BIG_CHARS-character ones. */
+  blocks?(mode: "small" | "big"): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -665,10 +673,30 @@ async function productTarget(
     Object.assign(writers[w]!, { block, version: res.version, len: 0 });
   }
 
+  // The big-block scenario's blocks: BIG_CHARS characters each, edited one character at a time.
+  const big: { block: string; version: number }[] = [];
+  const bigBlocks = async () => {
+    if (big.length > 0) return;
+    for (let w = 0; w < W; w++) {
+      const block = crypto.randomUUID();
+      const r = await mutate(w, {
+        client_op_id: crypto.randomUUID(),
+        action: "create",
+        block_id: block,
+        type: "text",
+        content: "x".repeat(BIG_CHARS),
+      });
+      const res = r.result?.data?.results?.[0];
+      if (res?.status !== "success") throw new Error(`create big block: ${JSON.stringify(r).slice(0, 300)}`);
+      big.push({ block, version: res.version });
+    }
+  };
+
   let inflight: Promise<void>[] = [];
   let committed: number[] = [];
   let failed = 0;
   let acks: number[] = [];
+  let mode: "small" | "big" = "small";
   const target: Target = {
     name: "product",
     pid: child.pid!,
@@ -679,30 +707,54 @@ async function productTarget(
       acks = [];
     },
     acks: () => acks,
+    async blocks(next) {
+      if (next === "big") await bigBlocks();
+      mode = next;
+    },
     send(phase, k) {
       const w = k % W;
       const writer = writers[w]!;
-      // Replace the block's text with a fixed-size marker: frames keep one size all run long.
-      const marker = `edit ${String(k).padStart(8, "0")}`;
-      const text_op = writer.len > 0 ? [{ d: writer.len }, marker] : [marker];
       const sentUs = nowUs();
-      const op = {
-        client_op_id: opId(phase, k, sentUs),
-        action: "update",
-        block_id: writer.block,
-        base_version: writer.version,
-        text_op,
-      };
+      let op: Record<string, unknown>;
+      let onSuccess: (res: { version: number; block: { content: string } | null }) => void;
+      if (mode === "big") {
+        // A one-character edit in the middle of a 20,000-character block: in, then out again,
+        // so the block keeps its size (RT-9: the event is as small as in a tiny block).
+        const b = big[w]!;
+        op = {
+          client_op_id: opId(phase, k, sentUs),
+          action: "update",
+          block_id: b.block,
+          base_version: b.version,
+          text_op: Math.floor(k / W) % 2 === 0 ? [BIG_CHARS / 2, "y"] : [BIG_CHARS / 2, { d: 1 }],
+        };
+        onSuccess = (res) => {
+          if (res.version > b.version) b.version = res.version;
+        };
+      } else {
+        // Replace the block's text with a fixed-size marker: frames keep one size all run long.
+        const marker = `edit ${String(k).padStart(8, "0")}`;
+        op = {
+          client_op_id: opId(phase, k, sentUs),
+          action: "update",
+          block_id: writer.block,
+          base_version: writer.version,
+          text_op: writer.len > 0 ? [{ d: writer.len }, marker] : [marker],
+        };
+        onSuccess = (res) => {
+          if (res.version > writer.version) {
+            writer.version = res.version;
+            writer.len = [...(res.block?.content ?? "")].length;
+          }
+        };
+      }
       inflight.push(
         mutate(w, op).then((r) => {
           acks.push((nowUs() - sentUs) / 1000);
           const res = r.result?.data?.results?.[0];
           if (res?.status === "success") {
             committed.push(k);
-            if (res.version > writer.version) {
-              writer.version = res.version;
-              writer.len = [...(res.block?.content ?? "")].length;
-            }
+            onSuccess(res);
           } else failed++;
         }),
       );
@@ -927,6 +979,29 @@ async function presenceStorms(
 }
 
 // ---------------------------------------------------------------------------------------------
+/** One run of a target scenario: the phases it compares, measured one after the other. */
+interface TargetRun {
+  run: number;
+  product: Row;
+  relay?: Row;
+  big?: Row;
+}
+
+/** Median and spread (min–max) of a series of runs. */
+function spread(values: number[]): { median: number; min: number; max: number } {
+  const v = [...values].sort((x, y) => x - y);
+  const mid = v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  const r = (x: number) => Number(x.toFixed(2));
+  return { median: r(mid), min: r(v[0]!), max: r(v[v.length - 1]!) };
+}
+const fmt = (s: { median: number; min: number; max: number }) => `${s.median} (${s.min}–${s.max})`;
+
+interface Verdict {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
 async function main() {
   const admin = new pg.Client({ connectionString: serverDbUrl });
   await admin.connect();
@@ -937,114 +1012,204 @@ async function main() {
     `PostgreSQL: ${version.split(",")[0]}; fsync=${fsync}; synchronous_commit=${synchronous_commit}`,
   );
   console.log(
-    `${os.cpus().length} CPUs (${os.cpus()[0]?.model}); node ${process.version}; N=${N} W=${W} ` +
-      `${SECONDS}s per rate; ${THREADS} receiver thread(s)\n`,
+    `${os.cpus().length} CPUs (${os.cpus()[0]?.model}); node ${process.version}; W=${W} ` +
+      `${SECONDS}s per phase; ${RUNS} runs per target; ${THREADS} receiver thread(s)\n`,
   );
   const dbName = `potentia_fanout_${Date.now()}`;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "potentia-fanout-"));
   const rows: Row[] = [];
   const presenceRows: PresenceRow[] = [];
+  const small100: TargetRun[] = [];
+  const large: TargetRun[] = [];
   let product: { target: Target; wsUrl: string; extras: ProductExtras } | null = null;
+  let relay: { target: Target; wsUrl: string } | null = null;
   let frameBytes = Number(process.env.BENCH_FRAME_BYTES ?? 0);
   const started = performance.now();
-  const suts: Sut[] = [];
+  const receiverSets: Receivers[] = [];
+  let phase = 1;
+  const subscribe = JSON.stringify({
+    id: 1,
+    method: "subscription",
+    params: { path: "sync.events", input: {} },
+  });
+  const measure = async (target: Target, receivers: Receivers, rate: number, label: string) => {
+    const row = { ...(await runPhase(target, receivers, phase++, rate, SECONDS)), target: label };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+    return row;
+  };
+  /** N receivers on the product's canvas and on the relay. */
+  const connect = async (n: number) => {
+    const p = new Receivers(THREADS);
+    receiverSets.push(p);
+    p.n = await p.connect(product!.wsUrl, subscribe, n);
+    let r: Receivers | null = null;
+    if (relay) {
+      r = new Receivers(THREADS);
+      receiverSets.push(r);
+      r.n = await r.connect(relay.wsUrl, null, n);
+    }
+    console.log(`N=${n}: product ${p.n}/${n} subscribed${r ? `, relay ${r.n}/${n} connected` : ""}`);
+    return { p, r };
+  };
   try {
-    if (ONLY !== "relay") {
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      const u = new URL(serverDbUrl);
-      u.pathname = `/${dbName}`;
-      product = await productTarget(u.toString(), dataDir);
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    const u = new URL(serverDbUrl);
+    u.pathname = `/${dbName}`;
+    product = await productTarget(u.toString(), dataDir);
+    if (ONLY !== "presence") {
+      // Warm-up (JIT, pools, TCP windows), not recorded; it also gives the product's frame size.
+      const warmUp = new Receivers(THREADS);
+      receiverSets.push(warmUp);
+      warmUp.n = await warmUp.connect(product.wsUrl, subscribe, 10);
+      frameBytes ||= (await runPhase(product.target, warmUp, phase++, 20, 2)).frame_bytes;
+      await warmUp.close();
+      if (ONLY !== "product") {
+        relay = await relayTarget(frameBytes || 700);
+        console.log(`relay: ${frameBytes || 700}-byte messages (the product's frame size)`);
+      }
+
+      // Target 1 (RT-11): N=100, R=100 — commit acknowledgement and op latency against the relay.
+      const a = await connect(100);
+      for (let run = 1; run <= RUNS; run++) {
+        const p = await measure(product.target, a.p, 100, "product");
+        const r = a.r && relay ? await measure(relay.target, a.r, 100, "relay") : undefined;
+        small100.push({ run, product: p, ...(r ? { relay: r } : {}) });
+      }
+      await a.p.close();
+      await a.r?.close();
+
+      // Targets 2 and 3: N=1000, R=20 — against the relay, and typing into 20,000-character blocks
+      // against the small blocks of the same run.
+      const b = await connect(N);
+      await product.target.blocks?.("big");
+      await product.target.blocks?.("small");
+      for (let run = 1; run <= RUNS; run++) {
+        const p = await measure(product.target, b.p, 20, "product");
+        const r = b.r && relay ? await measure(relay.target, b.r, 20, "relay") : undefined;
+        await product.target.blocks?.("big");
+        const g = await measure(product.target, b.p, 20, `product ${BIG_CHARS}-char blocks`);
+        await product.target.blocks?.("small");
+        large.push({ run, product: p, ...(r ? { relay: r } : {}), big: g });
+      }
+      if (SWEEP) {
+        const suts: Sut[] = [
+          { target: product.target, receivers: b.p, phase: phase, lastPass: 0, firstFail: 0 },
+        ];
+        if (relay && b.r)
+          suts.push({ target: relay.target, receivers: b.r, phase: phase + 1000, lastPass: 0, firstFail: 0 });
+        await sweep(suts, rows);
+      }
+      await b.p.close();
+      await b.r?.close();
     }
-    if (product && ONLY !== "presence") {
-      const { target, wsUrl } = product;
-      const receivers = new Receivers(THREADS);
-      suts.push({ target, receivers, phase: 1, lastPass: 0, firstFail: 0 });
-      const t = performance.now();
-      const subscribe = JSON.stringify({
-        id: 1,
-        method: "subscription",
-        params: { path: "sync.events", input: {} },
-      });
-      receivers.n = await receivers.connect(wsUrl, subscribe, N);
-      console.log(
-        `product: ${receivers.n}/${N} subscribed in ${((performance.now() - t) / 1000).toFixed(1)} s`,
-      );
-      // Warm-up (JIT, pools, TCP windows), not recorded; it also gives the frame size.
-      const warm = await runPhase(target, receivers, suts[0]!.phase++, 20, 2);
-      frameBytes ||= warm.frame_bytes;
-    }
-    if (ONLY !== "product" && ONLY !== "presence") {
-      const { target, wsUrl } = await relayTarget(frameBytes || 700);
-      const receivers = new Receivers(THREADS);
-      suts.push({ target, receivers, phase: 1000, lastPass: 0, firstFail: 0 });
-      receivers.n = await receivers.connect(wsUrl, null, N);
-      console.log(`relay: ${receivers.n}/${N} connected; ${frameBytes || 700}-byte messages`);
-      await runPhase(target, receivers, suts.at(-1)!.phase++, 20, 2);
-    }
-    await sweep(suts, rows);
-    if (product && PRESENCE.length > 0 && (ONLY === undefined || ONLY === "presence")) {
-      // The sweep's subscribers would receive the storms' presence too: they leave first.
-      for (const sut of suts) await sut.receivers.close();
+    if (PRESENCE.length > 0 && (ONLY === undefined || ONLY === "presence")) {
       await presenceStorms(product.target, product.wsUrl, product.extras, presenceRows);
     }
   } finally {
-    for (const sut of suts) {
-      await sut.receivers.close();
-      await sut.target.close();
-    }
-    if (product && !suts.some((s) => s.target === product?.target)) await product.target.close();
+    for (const set of receiverSets) await set.close();
+    await product?.target.close();
+    await relay?.target.close();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
     await rm(dataDir, { recursive: true, force: true });
   }
 
   console.log();
-  console.table(rows);
-  const at = (t: string, rate: number) => rows.find((r) => r.target === t && r.rate === rate);
-  const maxRate = (t: string) =>
-    Math.max(0, ...rows.filter((r) => r.target === t && passes(r)).map((r) => r.rate));
-  const p20 = at("product", 20);
-  const r20 = at("relay", 20);
-  const target1 =
-    p20 && r20
-      ? {
-          product_p95_ms: p20.p95_ms,
-          relay_p95_ms: r20.p95_ms,
-          ratio: Number((p20.p95_ms / r20.p95_ms).toFixed(2)),
-          lost: p20.lost + p20.dups,
-          met: p20.p95_ms <= 2 * r20.p95_ms && p20.lost === 0 && p20.dups === 0,
-        }
-      : null;
-  const pMax = maxRate("product");
-  const rMax = maxRate("relay");
-  const target2 = rMax
-    ? {
-        product_max_rate: pMax,
-        relay_max_rate: rMax,
-        ratio: Number((pMax / rMax).toFixed(2)),
-        met: pMax >= 0.8 * rMax,
-      }
-    : null;
-  if (target1)
-    console.log(
-      `\nN=${N}, R=20: product p95 ${target1.product_p95_ms} ms vs relay ${target1.relay_p95_ms} ms = ${target1.ratio}x ` +
-        `(target ≤ 2x, zero loss; lost+dups ${target1.lost}): ${target1.met ? "MET" : "NOT MET"}`,
+  console.table(
+    rows.map(
+      ({
+        target,
+        n,
+        rate,
+        p50_ms,
+        p95_ms,
+        p99_ms,
+        lost,
+        dups,
+        ack_p50_ms,
+        ack_p95_ms,
+        server_us_per_delivery,
+        frame_bytes,
+        load1,
+      }) => ({
+        target,
+        n,
+        rate,
+        p50_ms,
+        p95_ms,
+        p99_ms,
+        lost: lost + dups,
+        ack_p50_ms,
+        ack_p95_ms,
+        us_per_delivery: server_us_per_delivery,
+        frame_bytes,
+        load1,
+      }),
+    ),
+  );
+  const verdicts: Verdict[] = [];
+  const lossFree = (runs: TargetRun[]) =>
+    runs.every((r) =>
+      [r.product, r.relay, r.big].every((x) => !x || (x.lost === 0 && x.dups === 0 && x.closed === 0)),
     );
-  if (target2)
+  if (small100.length > 0) {
+    const ack = spread(small100.map((r) => r.product.ack_p95_ms ?? Number.POSITIVE_INFINITY));
+    verdicts.push({
+      target: "N=100, R=100: commit acknowledgement p95 ≤ 5 ms",
+      measured: `${fmt(ack)} ms (p50 ${fmt(spread(small100.map((r) => r.product.ack_p50_ms ?? 0)))} ms)`,
+      met: ack.median <= 5,
+    });
+    if (small100.every((r) => r.relay)) {
+      const ratio = spread(small100.map((r) => r.product.p95_ms / r.relay!.p95_ms));
+      verdicts.push({
+        target: "N=100, R=100: op p95 ≤ 2× the relay's",
+        measured: `${fmt(ratio)}× (product ${fmt(spread(small100.map((r) => r.product.p95_ms)))} ms, relay ${fmt(spread(small100.map((r) => r.relay!.p95_ms)))} ms)`,
+        met: ratio.median <= 2,
+      });
+    }
+  }
+  if (large.length > 0) {
+    if (large.every((r) => r.relay)) {
+      const ratio = spread(large.map((r) => r.product.p95_ms / r.relay!.p95_ms));
+      verdicts.push({
+        target: `N=${N}, R=20: op p95 ≤ 1.25× the relay's`,
+        measured: `${fmt(ratio)}× (product ${fmt(spread(large.map((r) => r.product.p95_ms)))} ms, relay ${fmt(spread(large.map((r) => r.relay!.p95_ms)))} ms)`,
+        met: ratio.median <= 1.25,
+      });
+    }
+    const bigRatio = spread(large.map((r) => r.big!.p95_ms / r.product.p95_ms));
+    verdicts.push({
+      target: `N=${N}, R=20: typing into ${BIG_CHARS}-char blocks within 10% of small blocks (p95)`,
+      measured: `${fmt(bigRatio)}× (${fmt(spread(large.map((r) => r.big!.p95_ms)))} ms vs ${fmt(spread(large.map((r) => r.product.p95_ms)))} ms; frame ${large[0]!.big!.frame_bytes} vs ${large[0]!.product.frame_bytes} bytes)`,
+      met: bigRatio.median <= 1.1,
+    });
+  }
+  if (small100.length + large.length > 0) {
+    verdicts.push({
+      target: "zero loss (every receiver every committed op once)",
+      measured: lossFree([...small100, ...large]) ? "0 lost, 0 duplicated, 0 closed" : "LOSS",
+      met: lossFree([...small100, ...large]),
+    });
+    const us = (runs: TargetRun[], k: "product" | "relay" | "big") =>
+      runs.every((r) => r[k]) ? fmt(spread(runs.map((r) => r[k]!.server_us_per_delivery))) : "—";
     console.log(
-      `N=${N}: highest R with p95 < ${P95_LIMIT_MS} ms: product ${pMax}/s vs relay ${rMax}/s = ${target2.ratio}x ` +
-        `(target ≥ 0.8x): ${target2.met ? "MET" : "NOT MET"}`,
+      `\nserver µs per delivery: N=100 R=100 product ${us(small100, "product")} / relay ${us(small100, "relay")}; ` +
+        `N=${N} R=20 product ${us(large, "product")} / relay ${us(large, "relay")} / ${BIG_CHARS}-char ${us(large, "big")}`,
     );
+  }
   if (presenceRows.length > 0) {
     console.log("\nPresence storms (RT-10):");
     console.table(presenceRows);
     for (const r of presenceRows)
-      console.log(
-        `${r.scenario}: op p95 ${r.op_p95_ms} ms (< ${P95_LIMIT_MS}), lost+dups ${r.lost + r.dups}, ` +
-          `≤ ${r.presence_hz_max} presence frames/s per receiver (≤ ${PRESENCE_HZ_LIMIT}), ` +
-          `last positions ${r.last_positions_ok ? "right" : "WRONG"}: ${r.verdict}`,
-      );
+      verdicts.push({
+        target: `${r.scenario}: op p95 < ${P95_LIMIT_MS} ms, nothing lost, ≤ ${PRESENCE_HZ_LIMIT} presence frames/s per receiver`,
+        measured: `op p95 ${r.op_p95_ms} ms, lost+dups ${r.lost + r.dups}, ≤ ${r.presence_hz_max} frames/s, last positions ${r.last_positions_ok ? "right" : "WRONG"}`,
+        met: r.verdict === "MET",
+      });
   }
+  console.log("\nTargets (issue 10; median of the runs, spread in brackets):");
+  for (const v of verdicts) console.log(`  ${v.met ? "MET    " : "NOT MET"}  ${v.target}: ${v.measured}`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
   const out = {
     when: new Date().toISOString(),
@@ -1053,20 +1218,24 @@ async function main() {
       model: os.cpus()[0]?.model,
       mem_gb: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
+      load1: os.loadavg()[0],
     },
     postgres: { version, fsync, synchronous_commit },
     settings: {
       n: N,
       writers: W,
-      seconds_per_rate: SECONDS,
-      rates: RATES,
+      seconds_per_phase: SECONDS,
+      runs: RUNS,
       receiver_threads: THREADS,
       redis: !!process.env.BENCH_REDIS,
       presence: PRESENCE,
+      big_chars: BIG_CHARS,
+      frame_bytes: frameBytes,
     },
     rows,
+    runs: { n100_r100: small100, n1000_r20: large },
     presence: presenceRows,
-    targets: { r20_p95: target1, max_rate: target2 },
+    verdicts,
   };
   const dir = path.resolve("bench-results");
   await mkdir(dir, { recursive: true });

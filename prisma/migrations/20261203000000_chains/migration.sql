@@ -105,6 +105,35 @@ BEGIN
   END CASE;
 END $$;
 
+-- RT-11: the new text of a rebased text op is computed here, from the block's content and the op
+-- CanvasSync transformed, instead of travelling to the database with every keystroke (a
+-- 20,000-character block would send 20 KB per edit). Counts are characters (code points), as
+-- ot-text-unicode and char_length count them; proven identical to ot-text-unicode's apply by a
+-- differential test. The op fits the text (SEC-5: CanvasSync checked it before any work).
+CREATE OR REPLACE FUNCTION potentia_apply_text_op(p_content text, p_op jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+  c jsonb;
+  pos integer := 1;
+  n integer;
+  parts text[] := '{}';
+BEGIN
+  FOR c IN SELECT value FROM jsonb_array_elements(p_op) LOOP
+    CASE jsonb_typeof(c)
+      WHEN 'number' THEN
+        n := (c #>> '{}')::integer;
+        parts := parts || substr(p_content, pos, n);
+        pos := pos + n;
+      WHEN 'string' THEN
+        parts := parts || (c #>> '{}');
+      ELSE
+        pos := pos + CASE jsonb_typeof(c -> 'd') WHEN 'number' THEN (c ->> 'd')::integer
+                          ELSE char_length(c ->> 'd') END;
+    END CASE;
+  END LOOP;
+  RETURN array_to_string(parts, '') || substr(p_content, pos);
+END $$;
+
 -- The decision and the write of one op (as in 20261126000200_mutation_core), with MUT-9 and
 -- MUT-10 in the staleness check.
 CREATE OR REPLACE FUNCTION potentia_apply_op(p_canvas uuid, p_user uuid, p_op jsonb, p_payload jsonb)
@@ -239,7 +268,7 @@ BEGIN
     IF v_rebase IS NULL OR (v_rebase ->> 'version')::integer <> v_row.version THEN
       RETURN jsonb_build_object('rebase_needed', true);
     END IF;
-    IF NOT (v_rebase ? 'content') AND NOT (v_rebase ? 'error') THEN
+    IF NOT (v_rebase ? 'text_op') AND NOT (v_rebase ? 'error') THEN
       -- The rebase stopped at a wholesale content change that did not count as someone else's
       -- change above (it set the text it had): still no safe place for the edit, so the user decides.
       v_seq := nextval('seq_block_events');
@@ -288,7 +317,7 @@ BEGIN
 
   UPDATE blocks SET
     content = CASE WHEN p_op ? 'content' THEN p_op ->> 'content'
-                   WHEN p_op ? 'text_op' THEN v_rebase ->> 'content'
+                   WHEN p_op ? 'text_op' THEN potentia_apply_text_op(content, v_rebase -> 'text_op')
                    ELSE content END,
     -- props patches merge shallowly; a null value removes the key.
     props = CASE WHEN p_op ? 'props'

@@ -163,7 +163,7 @@ BEGIN
   ), upd AS (
     UPDATE blocks b SET
       content = CASE WHEN o.op ? 'content' THEN o.op ->> 'content'
-                     WHEN o.op ? 'text_op' THEN o.rebase ->> 'content'
+                     WHEN o.op ? 'text_op' THEN potentia_apply_text_op(b.content, o.rebase -> 'text_op')
                      ELSE b.content END,
       props = CASE WHEN o.op ? 'props'
                    THEN (b.props || (o.op -> 'props'))
