@@ -63,7 +63,7 @@ export interface SocketCalls {
 export interface ConnectionHost {
   attach(canvasId: string, sub: Subscriber, since: number | null): Promise<void>;
   detach(canvasId: string, sub: Subscriber): void;
-  send(socket: WebSocket, frame: string): void;
+  send(socket: WebSocket, frame: string | Buffer): void;
   forget(connection: Connection): void;
   /** H1's per-socket message limit (RATE_LIMITS.H1). */
   readonly socketRate: RateRule;

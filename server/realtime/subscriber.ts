@@ -1,8 +1,11 @@
 import type { WebSocket } from "ws";
 import { dataFrameHead, plainDataFrame, trackedDataFrame } from "../protocol/wire";
 
-/** The last op frame built, shared by every subscriber with the same envelope head. */
-const lastFrame = { seq: -1, json: "", head: "", frame: "" };
+/**
+ * The last op frame built, shared by every subscriber with the same envelope head — as one
+ * Buffer, so the frame is UTF-8 encoded once per event, not once per socket (RT-11).
+ */
+const lastFrame = { seq: -1, json: "", head: "", frame: Buffer.alloc(0) };
 
 /**
  * One `sync.events` subscription on one socket. Frames follow tRPC's WebSocket wire protocol
@@ -23,7 +26,7 @@ export class Subscriber {
     /** The request id the client used (number or string), already JSON-encoded. */
     readonly idJson: string,
     jsonrpc: boolean,
-    private readonly send: (socket: WebSocket, frame: string) => void,
+    private readonly send: (socket: WebSocket, frame: string | Buffer) => void,
   ) {
     this.head = dataFrameHead(idJson, jsonrpc);
   }
@@ -49,7 +52,7 @@ export class Subscriber {
       c.seq = seq;
       c.json = json;
       c.head = this.head;
-      c.frame = trackedDataFrame(this.head, seq, json);
+      c.frame = Buffer.from(trackedDataFrame(this.head, seq, json));
     }
     this.send(this.socket, c.frame);
   }
