@@ -141,8 +141,8 @@ describe("UI-3 request pacing under MUT-7 (100 requests/min/user) and RT-6 (10 m
     expect(went).toEqual([
       { id: "snap1", at: 0 },
       { id: "mutate", at: 0 },
-      { id: "snap2", at: 1200 },
-      { id: "snap3", at: 2400 },
+      { id: "snap2", at: 1600 },
+      { id: "snap3", at: 3200 },
     ]);
     // A budget the pacer was not given limits nothing.
     const open = new Pacer({});
